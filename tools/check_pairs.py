@@ -1,0 +1,46 @@
+"""Fail when a chapter's ``.py`` source and its executed ``.ipynb`` differ in content.
+
+Usage: ``python tools/check_pairs.py notebooks``
+
+For every ``NN_name.py`` under the folder, the paired ``NN_name.ipynb`` must exist and
+converting it back to percent format must give the ``.py`` text exactly (code and
+markdown; outputs are not part of the ``.py``). Fix a failure with ``make notebooks``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import jupytext
+
+
+def drift(source: Path) -> list[str]:
+    paired = source.with_suffix(".ipynb")
+    if not paired.exists():
+        return [f"{paired} is missing: run `make notebooks`"]
+    from_ipynb = jupytext.writes(jupytext.read(paired), fmt="py:percent")
+    text = source.read_text()
+    if from_ipynb == text:
+        return []
+    diff = difflib.unified_diff(
+        text.splitlines(), from_ipynb.splitlines(), str(source), str(paired), lineterm="", n=1
+    )
+    return [f"{source} and {paired} differ (run `make notebooks`):", *list(diff)[:40]]
+
+
+def main(folder: str) -> None:
+    sources = sorted(p for p in Path(folder).glob("[0-9][0-9]_*.py"))
+    problems = [line for source in sources for line in drift(source)]
+    orphans = [
+        p for p in Path(folder).glob("[0-9][0-9]_*.ipynb") if not p.with_suffix(".py").exists()
+    ]
+    problems += [f"{p} has no .py source" for p in orphans]
+    if problems:
+        sys.exit("\n".join(problems))
+    print(f"{len(sources)} notebook pairs in sync")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
