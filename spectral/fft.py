@@ -226,8 +226,8 @@ def hermitian_part(X: torch.Tensor) -> torch.Tensor:
 def is_hermitian(X: torch.Tensor, atol: float = 1e-8) -> bool:
     """Whether ``X`` (shape ``(..., H, W)``, DC at ``[0, 0]``) is conjugate-symmetric.
 
-    True when ``|X - conj(X[mirror])| <= atol`` at every bin, i.e. when the inverse DFT
-    of ``X`` is real up to ``atol``.
+    True when ``|X - conj(X[mirror])| <= atol`` at every bin. Then the imaginary part of
+    the unitary inverse DFT of ``X`` is at most ``sqrt(H*W) * atol / 2`` in magnitude.
     """
     _check_map("X", X)
     if atol < 0:
