@@ -1,0 +1,147 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Experiment: baseline classifier
+#
+# Trains one model on one data set with the SBN paper's recipe (SGD, momentum 0.9,
+# lr 0.1, step decay, weight decay, random crop + flip) and writes one result file.
+# Run it through the engine, which fills in the parameters below:
+#
+# ```bash
+# python -m spectral run baseline --profile cpu            # this machine's scale
+# python -m spectral run baseline --profile paper --devices cuda:0
+# python -m spectral report baseline
+# ```
+
+# %% tags=["parameters"]
+dataset = "cifar10"
+model = "resnet18"
+width = 1.0
+epochs = 200
+batch_size = 128
+optimizer = "sgd"
+lr = 0.1
+momentum = 0.9
+weight_decay = 1e-4
+schedule = "multistep"
+milestones = [90, 136]
+gamma = 0.1
+augment = True
+train_subset = 0  # 0: the whole training split (minus validation)
+val_fraction = 0.1  # SBN paper: 9/1 train/validation split, test at the best validation epoch
+test_subset = 0  # 0: the whole test split
+amp = None
+seed = 0
+device = "cpu"
+data_root = None
+experiment = "baseline"
+run_id = "interactive"
+profile = "interactive"
+run_params = {}  # the engine sets these three: the run's parameters as recorded,
+result_path = None  # where its result goes (None: keep nothing)
+checkpoint_path = None  # and its checkpoint (resumed from if present)
+
+# %%
+import time
+
+import torch
+
+from spectral.data import TensorLoader, balanced_split, channel_stats, load_arrays
+from spectral.experiments import write_result
+from spectral.models import create
+from spectral.train import TrainConfig, evaluate, fit, seed_everything
+
+seed_everything(seed)
+start = time.perf_counter()
+train_images, train_labels = load_arrays(dataset, train=True, root=data_root)
+test_images, test_labels = load_arrays(dataset, train=False, root=data_root)
+n_val = round(val_fraction * len(train_labels))
+train_ix, val_ix = balanced_split(train_labels, first=train_subset, second=n_val)
+if test_subset:
+    test_ix, _ = balanced_split(test_labels, first=test_subset)
+    test_images, test_labels = test_images[test_ix], test_labels[test_ix]
+mean, std = channel_stats(train_images[train_ix])
+print(f"{dataset}: {len(train_ix)} train, {len(val_ix)} validation, {len(test_labels)} test")
+
+
+def loader(ix_images, ix_labels, train):
+    return TensorLoader(
+        ix_images,
+        ix_labels,
+        batch_size=batch_size if train else 500,
+        mean=mean,
+        std=std,
+        augment=augment and train,
+        shuffle=train,
+        device=device,
+        seed=seed,
+    )
+
+
+train_loader = loader(train_images[train_ix], train_labels[train_ix], True)
+val_loader = loader(train_images[val_ix], train_labels[val_ix], False) if len(val_ix) else None
+test_loader = loader(test_images, test_labels, False)
+in_channels, num_classes = train_images.shape[1], int(train_labels.max()) + 1
+net = create(model, num_classes=num_classes, in_channels=in_channels, width=width)
+print(f"{model} (width {width}): {sum(p.numel() for p in net.parameters()):,} parameters")
+
+# %%
+def validation(epoch, model_, metrics):
+    if val_loader is None:
+        return None
+    result = evaluate(model_, val_loader, device, amp)
+    return {"val_loss": result["loss"], "val_accuracy": result["accuracy"]}
+
+
+config = TrainConfig(
+    epochs=epochs,
+    optimizer=optimizer,
+    lr=lr,
+    momentum=momentum,
+    weight_decay=weight_decay,
+    schedule=schedule,
+    milestones=tuple(milestones),
+    gamma=gamma,
+    amp=amp,
+)
+history = fit(
+    net,
+    train_loader,
+    test_loader,
+    config,
+    device=device,
+    checkpoint=checkpoint_path,
+    callbacks=[validation],
+)
+final = dict(history["final"])
+if val_loader is not None and history["epochs"]:
+    best = max(history["epochs"], key=lambda m: m.get("val_accuracy", -1.0))
+    final |= {"best_val_epoch": best["epoch"], "test_accuracy_at_best_val": best["test_accuracy"]}
+print(history["status"], {k: round(v, 4) if isinstance(v, float) else v for k, v in final.items()})
+
+# %%
+if result_path is not None:
+    write_result(
+        result_path,
+        experiment=experiment,
+        run_id=run_id,
+        params=run_params,
+        status=history["status"],
+        metrics=history["epochs"],
+        final=final,
+        wall_time_s=time.perf_counter() - start,
+        device=device,
+    )
