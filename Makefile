@@ -1,13 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
 #   make book   virtualenv + pinned installs (if missing), then the HTML book in _build/html
 #   make test   the same set-up, then unit tests, ruff, notebook checks, and the book with -W
-# Other targets: make notebooks (re-execute every chapter, refresh the .ipynb), make clean.
+# Other targets: make notebooks (re-execute every chapter, refresh the .ipynb; pair the
+# experiment notebooks, which papermill executes), make clean.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-CHAPTERS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+CHAPTERS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py)) $(sort $(wildcard notebooks/R[0-9]_*.py))
 
 # Offline data archives (see data/README.md): ../shared/data when it exists, unless set.
 SPECTRAL_DATA ?= $(if $(wildcard ../shared/data/.),$(abspath ../shared/data),)
@@ -30,6 +31,7 @@ book: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(CHAPTERS)
+	$(BIN)/jupytext --quiet --to ipynb $(wildcard notebooks/experiments/*.py)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests
@@ -38,7 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 pairs: $(STAMP)
-	$(BIN)/python tools/check_pairs.py notebooks
+	$(BIN)/python tools/check_pairs.py notebooks notebooks/experiments
 
 nbval: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \

@@ -225,9 +225,8 @@ def fit(
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         seen, loss_sum, correct = 0, 0.0, 0
-        bar = tqdm(
-            train_loader, desc=f"epoch {epoch}/{config.epochs}", leave=False, disable=not progress
-        )
+        quiet = {} if progress else {"disable": True}  # else tqdm obeys TQDM_DISABLE
+        bar = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}", leave=False, **quiet)
         for x, y in bar:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with _autocast(device, config.amp):

@@ -1,8 +1,9 @@
 """Fail when a chapter's ``.py`` source and its executed ``.ipynb`` differ in content.
 
-Usage: ``python tools/check_pairs.py notebooks``
+Usage: ``python tools/check_pairs.py notebooks notebooks/experiments``
 
-For every ``NN_name.py`` under the folder, the paired ``NN_name.ipynb`` must exist and
+For every ``NN_name.py`` / ``RN_name.py`` in a folder (every ``.py`` in an
+``experiments`` folder), the paired ``NN_name.ipynb`` must exist and
 converting it back to percent format must give the ``.py`` text exactly (code and
 markdown; outputs are not part of the ``.py``). Fix a failure with ``make notebooks``.
 """
@@ -30,17 +31,20 @@ def drift(source: Path) -> list[str]:
     return [f"{source} and {paired} differ (run `make notebooks`):", *list(diff)[:40]]
 
 
-def main(folder: str) -> None:
-    sources = sorted(p for p in Path(folder).glob("[0-9][0-9]_*.py"))
+def check(folder: str) -> list[str]:
+    # chapters and results pages; every notebook of an experiments folder
+    patterns = ("*",) if Path(folder).name == "experiments" else ("[0-9][0-9]_*", "R[0-9]_*")
+    sources = sorted(p for pattern in patterns for p in Path(folder).glob(f"{pattern}.py"))
     problems = [line for source in sources for line in drift(source)]
-    orphans = [
-        p for p in Path(folder).glob("[0-9][0-9]_*.ipynb") if not p.with_suffix(".py").exists()
-    ]
+    notebooks = [p for pattern in patterns for p in Path(folder).glob(f"{pattern}.ipynb")]
+    orphans = [p for p in notebooks if not p.with_suffix(".py").exists()]
     problems += [f"{p} has no .py source" for p in orphans]
-    if problems:
-        sys.exit("\n".join(problems))
-    print(f"{len(sources)} notebook pairs in sync")
+    if not problems:
+        print(f"{folder}: {len(sources)} notebook pairs in sync")
+    return problems
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
+    problems = [line for folder in sys.argv[1:] or ["notebooks"] for line in check(folder)]
+    if problems:
+        sys.exit("\n".join(problems))
