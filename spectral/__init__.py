@@ -1,7 +1,15 @@
 """Spectral (Fourier-domain) methods for convolutional networks.
 
-The modules, one idea each: :mod:`spectral.fft` (unitary DFT references and Hermitian
-tools) and :mod:`spectral.checks` (the numerical checks the book prints).
+Modules, one idea each:
+
+- :mod:`spectral.fft` — unitary DFT references and Hermitian (conjugate-symmetry) tools
+- :mod:`spectral.pooling` — spectral pooling and frequency dropout (Rippel et al. §3)
+- :mod:`spectral.norm` — Spectral Batch Normalization (Cakaj et al., Algorithm 1)
+- :mod:`spectral.models` — the papers' architectures
+- :mod:`spectral.data` — MNIST / CIFAR arrays and a tensor loader
+- :mod:`spectral.train` — the training loop
+- :mod:`spectral.experiments` — papermill experiment grids and results
+- :mod:`spectral.checks` — the numerical checks the book prints
 """
 
 __version__ = "0.1.0"

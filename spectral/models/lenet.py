@@ -1,0 +1,182 @@
+"""The LeNets of the Maximum Gain paper (Stamatescu & McDonnell, §IV-B) and the mask paper.
+
+Both are MatConvNet's example networks, which that paper trains (its footnote 2):
+
+* MNIST (``cnn_mnist_init.m``), "three conv layers and one fully-connected layer,
+  interspersed with ... two max pool layers and a relu layer":
+  ``conv 5×5 20 → max 2/2 → conv 5×5 50 → max 2/2 → conv 4×4 500 → ReLU → fc 10``.
+  28×28 → 24 → 12 → 8 → 4 → 1. Weights ``N(0, 0.01²)``, zero biases.
+* CIFAR-10 (``cnn_cifar_init.m``, Caffe's "CIFAR10-quick"), "four conv layers, two average
+  pool layers and one fully-connected layer together with two max pool layers and four
+  relu layers": ``conv 5×5 32 → max 3/2 → ReLU → conv 5×5 32 → ReLU → avg 3/2 →
+  conv 5×5 64 → ReLU → avg 3/2 → conv 4×4 64 → ReLU → fc 10``. 32×32 → 16 → 8 → 4 → 1.
+  The code has *one* max pool, not two as the paper's text says; we follow the code.
+  Weights ``N(0, 0.01²)`` for the first convolution, ``N(0, 0.05²)`` for the others,
+  zero biases. The 3/2 pools use Caffe's ceil rounding, which MatConvNet emulates with
+  one row and column of padding that the pools ignore (``ceil_mode=True`` here).
+
+MatConvNet's "fully-connected" layer is a 1×1 convolution on a 1×1 map; here it is the
+equivalent ``nn.Linear``. Stages (see :mod:`spectral.models`): the ``k``-th
+convolution is stage ``k`` (each sits at its own resolution); the fc layer has none.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from spectral.models._layers import (
+    ConvNet,
+    NormLayer,
+    check_norm_layer,
+    check_positive_int,
+    check_width,
+    norms,
+    scaled,
+)
+
+__all__ = ["LeNet", "lenet_cifar", "lenet_mnist"]
+
+
+class LeNet(ConvNet):
+    """A MatConvNet LeNet: ``features`` (convolutions and pools) then ``classifier`` (fc).
+
+    Attributes
+    ----------
+    lr_multipliers : dict of str to float
+        Per-parameter learning-rate multipliers of MatConvNet's training recipe, keyed by
+        ``named_parameters()`` name; parameters not listed use 1.
+    """
+
+    lr_multipliers: dict[str, float]
+
+
+def _check(num_classes: int, in_channels: int, width: float) -> None:
+    check_positive_int("num_classes", num_classes)
+    check_positive_int("in_channels", in_channels)
+    check_width(width)
+
+
+def _normal_init_(layer: nn.Conv2d | nn.Linear, std: float) -> None:
+    nn.init.normal_(layer.weight, std=std)
+    nn.init.zeros_(layer.bias)
+
+
+def lenet_mnist(
+    *,
+    num_classes: int = 10,
+    in_channels: int = 1,
+    width: float = 1.0,
+    norm_layer: NormLayer | None = None,
+) -> LeNet:
+    """MatConvNet's MNIST LeNet (3 conv + 1 fc, two max-pools, one ReLU); 431,080 parameters.
+
+    Parameters
+    ----------
+    num_classes : int
+        Output logits.
+    in_channels : int
+        Image channels (1 for MNIST).
+    width : float
+        Multiplier of the 20, 50, 500 convolution channels.
+    norm_layer : callable or None
+        ``(num_features, stage) -> nn.Module`` right after convolution ``stage`` (1–3), as
+        MatConvNet's ``useBnorm`` option inserts batch norm; default ``None``: none, as in
+        the paper.
+
+    Returns
+    -------
+    LeNet
+        ``(N, in_channels, 28, 28) -> (N, num_classes)``; other sizes raise ``ValueError``.
+    """
+    _check(num_classes, in_channels, width)
+    check_norm_layer(norm_layer, range(1, 4), "lenet_mnist")
+    c1, c2, c3 = scaled(20, width), scaled(50, width), scaled(500, width)
+    convs = [
+        nn.Conv2d(in_channels, c1, kernel_size=5),
+        nn.Conv2d(c1, c2, kernel_size=5),
+        nn.Conv2d(c2, c3, kernel_size=4),
+    ]
+    features = nn.Sequential(
+        convs[0],
+        *norms(norm_layer, c1, 1),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        convs[1],
+        *norms(norm_layer, c2, 2),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        convs[2],
+        *norms(norm_layer, c3, 3),
+        nn.ReLU(),
+    )
+    fc = nn.Linear(c3, num_classes)
+    for layer in (*convs, fc):
+        _normal_init_(layer, std=0.01)
+    model = LeNet(features, nn.Sequential(nn.Flatten(), fc), input_shape=(in_channels, 28, 28))
+    model.lr_multipliers = {}
+    return model
+
+
+def lenet_cifar(
+    *,
+    num_classes: int = 10,
+    in_channels: int = 3,
+    width: float = 1.0,
+    norm_layer: NormLayer | None = None,
+) -> LeNet:
+    """MatConvNet's CIFAR-10 LeNet (4 conv + 1 fc, max and average pools); 145,578 parameters.
+
+    Parameters
+    ----------
+    num_classes : int
+        Output logits.
+    in_channels : int
+        Image channels.
+    width : float
+        Multiplier of the 32, 32, 64, 64 convolution channels.
+    norm_layer : callable or None
+        ``(num_features, stage) -> nn.Module`` right after convolution ``stage`` (1–4);
+        default ``None``: none, as in the paper.
+
+    Returns
+    -------
+    LeNet
+        ``(N, in_channels, 32, 32) -> (N, num_classes)``; other sizes raise ``ValueError``.
+        Its ``lr_multipliers`` are MatConvNet's: 0.1 for the convolutions' weights and 2
+        for their biases, 0.01 and 0.2 for the fc layer (the paper's learning rates,
+        0.05 and its multiples, are the base rates these multiply).
+    """
+    _check(num_classes, in_channels, width)
+    check_norm_layer(norm_layer, range(1, 5), "lenet_cifar")
+    c1, c2, c3, c4 = scaled(32, width), scaled(32, width), scaled(64, width), scaled(64, width)
+    convs = [
+        nn.Conv2d(in_channels, c1, kernel_size=5, padding=2),
+        nn.Conv2d(c1, c2, kernel_size=5, padding=2),
+        nn.Conv2d(c2, c3, kernel_size=5, padding=2),
+        nn.Conv2d(c3, c4, kernel_size=4),
+    ]
+    features = nn.Sequential(
+        convs[0],
+        *norms(norm_layer, c1, 1),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        nn.ReLU(),
+        convs[1],
+        *norms(norm_layer, c2, 2),
+        nn.ReLU(),
+        nn.AvgPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        convs[2],
+        *norms(norm_layer, c3, 3),
+        nn.ReLU(),
+        nn.AvgPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        convs[3],
+        *norms(norm_layer, c4, 4),
+        nn.ReLU(),
+    )
+    fc = nn.Linear(c4, num_classes)
+    for layer, std in zip((*convs, fc), (0.01, 0.05, 0.05, 0.05, 0.05), strict=True):
+        _normal_init_(layer, std)
+    model = LeNet(features, nn.Sequential(nn.Flatten(), fc), input_shape=(in_channels, 32, 32))
+    names = {module: name for name, module in model.named_modules()}
+    model.lr_multipliers = {}
+    for layer, (weight, bias) in zip((*convs, fc), [(0.1, 2.0)] * 4 + [(0.01, 0.2)], strict=True):
+        model.lr_multipliers[f"{names[layer]}.weight"] = weight
+        model.lr_multipliers[f"{names[layer]}.bias"] = bias
+    return model
