@@ -47,7 +47,8 @@ from spectral.experiments import PROJECT, load_results, report
 profiles = json.loads((PROJECT / "notebooks/experiments/baseline.json").read_text())["profiles"]
 records = [r for r in load_results("baseline") if r["params"]["profile"] == "cpu"]
 cpu = profiles["cpu"]["params"]
-print(f"{len(records)} cpu-profile runs: " + ", ".join(f"{r['run_id']} ({r['status']})" for r in records))
+runs = ", ".join(f"{r['run_id']} ({r['status']})" for r in records)
+print(f"{len(records)} cpu-profile runs: {runs}")
 print(
     f"setting: {cpu['model']} width {cpu['width']} on {cpu['dataset']}, "
     f"{cpu['train_subset']} training images, {cpu['epochs']} epochs, batch {cpu['batch_size']}, "

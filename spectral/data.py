@@ -124,6 +124,9 @@ def _cache_dir(cache_dir: str | os.PathLike | None) -> Path:
     return Path.home() / ".cache" / "spectral-cnn"
 
 
+_VERIFIED: dict[tuple, str] = {}
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -133,12 +136,17 @@ def _sha256(path: Path) -> str:
 
 
 def _verified(archive: Path, spec: _Spec) -> Path:
+    stat = archive.stat()
+    key = (str(archive.resolve()), stat.st_size, stat.st_mtime_ns)
+    if _VERIFIED.get(key) == spec.sha256:  # hashed before in this process, file unchanged
+        return archive
     actual = _sha256(archive)
     if actual != spec.sha256:
         raise ValueError(
             f"{archive} has SHA-256 {actual}, expected {spec.sha256}: the file is corrupt "
             "or a different version; replace it with the original archive"
         )
+    _VERIFIED[key] = actual
     return archive
 
 

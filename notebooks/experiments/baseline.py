@@ -57,8 +57,6 @@ checkpoint_path = None  # and its checkpoint (resumed from if present)
 # %%
 import time
 
-import torch
-
 from spectral.data import TensorLoader, balanced_split, channel_stats, load_arrays
 from spectral.experiments import write_result
 from spectral.models import create

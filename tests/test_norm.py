@@ -1,0 +1,612 @@
+"""spectral.norm: SpectralBatchNorm2d against Algorithm 1 of Cakaj et al. (2023).
+
+The reference below transcribes Algorithm 1 line by line in complex128 with dense DFT
+matrices (spectral.fft.dft_matrix) and explicit per-channel sums; it shares no code with
+spectral.norm. For 1×1 maps SBN reduces to nn.BatchNorm2d, a second independent check.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from spectral.fft import dft_matrix
+from spectral.norm import SpectralBatchNorm2d, norm_variant
+
+F64 = torch.float64
+C128 = torch.complex128
+IMPLS = ["spatial", "fft"]
+NORMS = ["backward", "ortho", "forward"]
+WEIGHTINGS = ["half", "full"]
+VARIANCES = ["batch", "running"]
+UNBIASED = ["count", "paper", "none"]
+OPTIONS = [
+    dict(norm=n, weighting=w, variance=v, unbiased=u, complex_running_mean=c)
+    for n, w, v, u, c in itertools.product(NORMS, WEIGHTINGS, VARIANCES, UNBIASED, [True, False])
+]
+# odd, even, even × odd, odd × even (non-square); 1×5 and 3×1 are thin maps
+SIZES = [(5, 5), (6, 6), (4, 7), (7, 6), (1, 5), (3, 1)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one thread. (With two, MKL's FFT waits ~15 ms per call when the
+    other core is busy, which made this file take minutes on a shared machine.)"""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def option_id(options: dict) -> str:
+    return "-".join(str(v) for v in options.values())
+
+
+# --- an independent transcription of Algorithm 1 -------------------------------------
+
+
+def dft_scale(norm: str, h: int, w: int) -> float:
+    """Factor of the forward transform relative to eq. (1) (unnormalised)."""
+    return {"backward": 1.0, "ortho": (h * w) ** -0.5, "forward": 1.0 / (h * w)}[norm]
+
+
+def forward_dft(x: torch.Tensor, norm: str, weighting: str) -> torch.Tensor:
+    """Line 1: eq. (1) by dense matrices, scaled per ``norm``; the rfft2 half for "half"."""
+    h, w = x.shape[-2:]
+    unnormalised = dft_matrix(h) @ x.to(C128) @ dft_matrix(w) * math.sqrt(h * w)
+    spectrum = unnormalised * dft_scale(norm, h, w)
+    return spectrum[..., : w // 2 + 1] if weighting == "half" else spectrum
+
+
+def inverse_dft(spectrum: torch.Tensor, norm: str, weighting: str, w: int) -> torch.Tensor:
+    """Line 8: the real inverse DFT.
+
+    "half": what a real inverse of a one-sided spectrum computes, for any (not
+    necessarily conjugate-symmetric) half-plane ``Y``:
+    ``x[m, n] = a · Σ_{k,l} c_l Re(Y[k, l] e^{2πi(km/H + ln/W)})`` with ``c_l = 1`` for
+    ``l = 0`` and ``l = W/2`` and ``2`` otherwise. "full": the real part of the inverse.
+    """
+    h = spectrum.shape[-2]
+    inverse_scale = 1.0 / (dft_scale(norm, h, w) * h * w)
+    rows = dft_matrix(h).conj() * math.sqrt(h)  # e^{+2πi km/H}
+    cols = dft_matrix(w).conj() * math.sqrt(w)
+    if weighting == "full":
+        return (rows @ spectrum @ cols).real * inverse_scale
+    weights = torch.full((w // 2 + 1,), 2.0, dtype=F64)
+    weights[0] = 1.0
+    if w % 2 == 0:
+        weights[-1] = 1.0
+    half_cols = cols[: w // 2 + 1, :] * weights[:, None]
+    return (rows @ spectrum @ half_cols.to(C128)).real * inverse_scale
+
+
+def reference_sbn(x, gamma, beta, state, *, training, momentum, eps, options):
+    """Algorithm 1 (training) or its inference form; returns y and the new state.
+
+    ``state``: dict with complex ``mean`` (C,), real ``var`` (C,) and int ``batches``.
+    """
+    norm, weighting = options["norm"], options["weighting"]
+    b, c, h, w = x.shape
+    spectrum = forward_dft(x, norm, weighting)
+    state = dict(state)
+    if training:
+        # lines 2–3, eq. (3)–(4), one channel at a time
+        mean = torch.stack([spectrum[:, j].reshape(-1).mean() for j in range(c)])
+        var = torch.stack(
+            [(spectrum[:, j].reshape(-1) - mean[j]).abs().square().mean() for j in range(c)]
+        )
+        count = spectrum[:, 0].numel()
+        state["batches"] += 1
+        lam = 1.0 / state["batches"] if momentum is None else momentum
+        n = {"count": count, "paper": c * h * w / 2, "none": None}[options["unbiased"]]
+        bessel = 1.0 if n is None else n / (n - 1)
+        kept_mean = mean if options["complex_running_mean"] else mean.real.to(C128)
+        state["mean"] = lam * kept_mean.detach() + (1 - lam) * state["mean"]  # line 4
+        running_var = lam * var * bessel + (1 - lam) * state["var"]  # line 5
+        state["var"] = running_var.detach()
+        used_mean = mean
+        used_var = running_var if options["variance"] == "running" else var
+    else:
+        used_mean, used_var = state["mean"], state["var"]
+    normalized = (spectrum - used_mean[:, None, None]) / torch.sqrt(used_var + eps)[
+        :, None, None
+    ]  # line 6
+    shifted = gamma[:, None, None] * normalized + beta[:, None, None]  # line 7
+    return inverse_dft(shifted, norm, weighting, w), state  # line 8
+
+
+def fresh_state(c: int) -> dict:
+    return {"mean": torch.zeros(c, dtype=C128), "var": torch.ones(c, dtype=F64), "batches": 0}
+
+
+def module_state(module: SpectralBatchNorm2d) -> dict:
+    imag = module.running_mean_imag
+    return {
+        "mean": torch.complex(
+            module.running_mean.to(F64),
+            imag.to(F64) if imag is not None else torch.zeros_like(module.running_mean, dtype=F64),
+        ),
+        "var": module.running_var.to(F64),
+        "batches": int(module.num_batches_tracked),
+    }
+
+
+def make_sbn(c: int, impl: str, dtype=F64, **options) -> SpectralBatchNorm2d:
+    module = SpectralBatchNorm2d(c, impl=impl, dtype=dtype, **options)
+    with torch.no_grad():
+        module.weight.copy_(torch.linspace(0.5, 1.5, c))
+        module.bias.copy_(torch.linspace(-0.7, 0.4, c))
+    return module
+
+
+def batch(shape, seed, dtype=F64) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    offset = torch.linspace(-1.0, 2.0, shape[1])[:, None, None]  # a non-zero spectral mean
+    return (torch.randn(shape, generator=generator, dtype=F64) * 1.7 + offset).to(dtype)
+
+
+def run_steps(module, xs, grads, training):
+    """Outputs and gradients (input, γ, β) for each batch; the module's state changes."""
+    module.train(training)
+    results = []
+    for x, g in zip(xs, grads, strict=True):
+        x = x.clone().requires_grad_(True)
+        y = module(x)
+        gx, gw, gb = torch.autograd.grad(y, [x, module.weight, module.bias], g)
+        results.append((y.detach(), gx, gw, gb))
+    return results
+
+
+def largest(t: torch.Tensor) -> float:
+    """``max |t|``, 0 for an empty tensor."""
+    return float(t.detach().abs().max()) if t.numel() else 0.0
+
+
+def assert_close(actual, expected, tol, what=""):
+    scale = max(1.0, largest(torch.as_tensor(expected)))
+    torch.testing.assert_close(
+        torch.as_tensor(actual).to(F64),
+        torch.as_tensor(expected).to(F64),
+        atol=tol * scale,
+        rtol=tol,
+        msg=lambda m: f"{what}: {m}",
+    )
+
+
+# --- against the transcription ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("index", range(len(OPTIONS)), ids=[option_id(o) for o in OPTIONS])
+def test_matches_algorithm_1_reference(impl, index):
+    """Two training steps and one eval step; each option set on two of the sizes, in turn."""
+    options, c = OPTIONS[index], 3
+    for h, w in (SIZES[index % 3], SIZES[3 + index % 3]):
+        module = make_sbn(c, impl, **options)
+        gamma, beta = module.weight.detach().clone(), module.bias.detach().clone()
+        xs = [batch((2, c, h, w), seed) for seed in range(3)]
+        grads = [batch((2, c, h, w), 10 + seed) for seed in range(3)]
+        state = fresh_state(c)
+        for training, x, g in [(True, xs[0], grads[0]), (True, xs[1], grads[1])] + [
+            (False, xs[2], grads[2])
+        ]:
+            ((y, gx, gw, gb),) = run_steps(module, [x], [g], training)
+            xr = x.clone().requires_grad_(True)
+            gr, br = gamma.clone().requires_grad_(True), beta.clone().requires_grad_(True)
+            yr, state = reference_sbn(
+                xr, gr, br, state, training=training, momentum=0.1, eps=1e-5, options=options
+            )
+            ref_grads = torch.autograd.grad(yr, [xr, gr, br], g)
+            where = f"{h}x{w} training={training}"
+            assert_close(y, yr, 1e-12, f"output {where}")
+            for name, got, want in zip(("dx", "dγ", "dβ"), (gx, gw, gb), ref_grads, strict=True):
+                assert_close(got, want, 1e-11, f"{name} {where}")
+            got_state = module_state(module)
+            assert_close(got_state["mean"].real, state["mean"].real, 1e-12, f"μ_r {where}")
+            assert_close(got_state["mean"].imag, state["mean"].imag, 1e-12, f"Im μ_r {where}")
+            assert_close(got_state["var"], state["var"], 1e-12, f"σ_r² {where}")
+            assert got_state["batches"] == state["batches"]
+
+
+@pytest.mark.parametrize("options", OPTIONS[::7], ids=option_id)
+def test_fft_and_spatial_agree_in_float32(options):
+    c, shape = 16, (8, 16, 12, 10)
+    xs = [batch(shape, seed, torch.float32) for seed in range(3)]
+    grads = [batch(shape, 20 + seed, torch.float32) for seed in range(3)]
+    runs = {}
+    for impl in IMPLS:
+        module = make_sbn(c, impl, torch.float32, **options)
+        runs[impl] = run_steps(module, xs[:2], grads[:2], True) + run_steps(
+            module, xs[2:], grads[2:], False
+        )
+        runs[impl].append((module.running_mean, module.running_var))
+    for got, want in zip(runs["spatial"], runs["fft"], strict=True):
+        for a, b in zip(got, want, strict=True):
+            assert a.dtype == torch.float32
+            assert_close(a, b, 2e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    b=st.integers(1, 3),
+    c=st.integers(1, 3),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    options=st.sampled_from(OPTIONS),
+    scale=st.floats(1e-3, 1e3),
+    seed=st.integers(0, 2**16),
+)
+def test_fft_equals_spatial_for_any_shape(b, c, h, w, options, scale, seed):
+    assume(b * h * (w // 2 + 1) > 1)
+    assume(options["unbiased"] != "paper" or c * h * w > 2)
+    x = batch((b, c, h, w), seed) * scale
+    g = batch((b, c, h, w), seed + 1)
+    runs = {}
+    for impl in IMPLS:
+        module = make_sbn(c, impl, **options)
+        runs[impl] = run_steps(module, [x, x * 0.5], [g, g], True) + run_steps(
+            module, [x], [g], False
+        )
+        runs[impl].append((module.running_mean, module.running_var))
+    for got, want in zip(runs["spatial"], runs["fft"], strict=True):
+        for a, b_ in zip(got, want, strict=True):
+            assert_close(a, b_, 1e-10)
+
+
+# --- the spatial identity itself ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("h, w", SIZES)
+@pytest.mark.parametrize("complex_mean", [True, False])
+def test_fft_output_is_rescaling_plus_first_row_pattern(h, w, complex_mean):
+    """Algorithm 1 (impl="fft") = s·x off row 0; a real mean leaves only pixel (0, 0)."""
+    module = make_sbn(2, "fft", complex_running_mean=complex_mean)
+    module(batch((4, 2, h, w), 0))  # one training step sets a complex running mean
+    module.eval()
+    x = batch((3, 2, h, w), 1)
+    scale = module.weight / torch.sqrt(module.running_var + module.eps)
+    residual = (module(x) - scale[:, None, None] * x).detach()
+    assert largest(residual[:, :, 1:, :]) < 1e-12
+    if not complex_mean:
+        assert largest(residual[:, :, 0, 1:]) < 1e-12
+    # the pattern does not depend on the sample
+    assert_close(residual[0], residual[2], 1e-12)
+
+
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_one_by_one_maps_reduce_to_batch_norm(weighting, momentum):
+    """For 1×1 maps every DFT is the identity: SBN is nn.BatchNorm2d, state included."""
+    sbn = make_sbn(4, "spatial", weighting=weighting, momentum=momentum)
+    bn = nn.BatchNorm2d(4, momentum=momentum, dtype=F64)
+    bn.load_state_dict({k: v for k, v in sbn.state_dict().items() if k != "running_mean_imag"})
+    xs = [batch((5, 4, 1, 1), s) for s in range(3)]
+    gs = [batch((5, 4, 1, 1), 9 + s) for s in range(3)]
+    for got, want in zip(
+        run_steps(sbn, xs, gs, True) + run_steps(sbn, xs[:1], gs[:1], False),
+        run_steps(bn, xs, gs, True) + run_steps(bn, xs[:1], gs[:1], False),
+        strict=True,
+    ):
+        for a, b in zip(got, want, strict=True):
+            assert_close(a, b, 1e-12)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert_close(getattr(sbn, name), getattr(bn, name), 1e-12, name)
+
+
+def test_cumulative_average_when_momentum_is_none():
+    module = make_sbn(2, "spatial", momentum=None)
+    xs = [batch((3, 2, 6, 5), s) for s in range(4)]
+    stats = []
+    for x in xs:
+        _, step_state = reference_sbn(
+            x,
+            module.weight.detach(),
+            module.bias.detach(),
+            fresh_state(2),
+            training=True,
+            momentum=1.0,
+            eps=1e-5,
+            options=dict(OPTIONS[0]),
+        )
+        stats.append(step_state)
+        module(x)
+    assert_close(module.running_mean, torch.stack([s["mean"].real for s in stats]).mean(0), 1e-12)
+    assert_close(
+        module.running_mean_imag, torch.stack([s["mean"].imag for s in stats]).mean(0), 1e-12
+    )
+    assert_close(module.running_var, torch.stack([s["var"] for s in stats]).mean(0), 1e-12)
+
+
+# --- gradients --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize(
+    "options, training",
+    [
+        (dict(weighting="half", variance="batch"), True),
+        (dict(weighting="half", variance="running", norm="ortho"), True),
+        (dict(weighting="full", variance="batch", norm="forward"), True),
+        (dict(weighting="full", variance="running"), True),
+        (dict(weighting="half"), False),
+    ],
+)
+@pytest.mark.parametrize("h, w", [(4, 5), (5, 4)])
+def test_gradcheck(impl, options, training, h, w):
+    module = make_sbn(2, impl, **options)
+    module(batch((3, 2, h, w), 5))  # non-trivial running statistics
+    module.train(training)
+    buffers = {name: buf.clone() for name, buf in module.named_buffers()}
+
+    def call(x, weight, bias):
+        fresh = {name: buf.clone() for name, buf in buffers.items()}
+        params = {"weight": weight, "bias": bias}
+        return torch.func.functional_call(module, {**params, **fresh}, (x,))
+
+    x = batch((2, 2, h, w), 6).requires_grad_(True)
+    weight = module.weight.detach().clone().requires_grad_(True)
+    bias = module.bias.detach().clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(call, (x, weight, bias), eps=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_without_affine_parameters(impl):
+    module = SpectralBatchNorm2d(3, affine=False, impl=impl, dtype=F64)
+    assert module.weight is None and module.bias is None
+    x = batch((2, 3, 5, 6), 0).requires_grad_(True)
+    ones, zeros = torch.ones(3, dtype=F64), torch.zeros(3, dtype=F64)
+    want, _ = reference_sbn(
+        x, ones, zeros, fresh_state(3), training=True, momentum=0.1, eps=1e-5, options=OPTIONS[0]
+    )
+    assert_close(module(x), want, 1e-12)
+    assert torch.autograd.gradcheck(
+        lambda t: SpectralBatchNorm2d(3, affine=False, impl=impl, dtype=F64)(t), (x,)
+    )
+
+
+# --- running statistics and modes --------------------------------------------------------
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("variance", VARIANCES)
+def test_running_buffers_carry_no_autograd_history(impl, variance):
+    module = make_sbn(3, impl, variance=variance)
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    for step in range(4):
+        x = batch((2, 3, 6, 6), step).requires_grad_(True)
+        loss = module(x).square().mean()
+        optimizer.zero_grad()
+        loss.backward()  # a graph kept in the buffers would fail here on the second step
+        optimizer.step()
+        for name, buf in module.named_buffers():
+            assert buf.grad_fn is None and not buf.requires_grad, name
+    assert int(module.num_batches_tracked) == 4
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_eval_is_deterministic_and_per_sample(impl):
+    module = make_sbn(3, impl)
+    for seed in range(3):
+        module(batch((4, 3, 5, 6), seed))
+    module.eval()
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    x = batch((4, 3, 5, 6), 7)
+    y1, y2 = module(x), module(x)
+    torch.testing.assert_close(y1, y2, atol=0, rtol=0)
+    assert_close(module(x[1:2]), y1[1:2], 1e-13)  # no batch statistics in eval mode
+    for key, value in module.state_dict().items():
+        torch.testing.assert_close(value, before[key], atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_without_running_stats_eval_uses_the_batch(impl):
+    module = make_sbn(3, impl, track_running_stats=False)
+    assert module.running_mean is None and module.running_var is None
+    assert module.num_batches_tracked is None
+    x = batch((3, 3, 6, 5), 0)
+    y_train = module(x)
+    module.eval()
+    assert_close(module(x), y_train, 1e-13)
+
+
+def test_reset_running_stats_and_parameters():
+    module = make_sbn(3, "spatial")
+    module(batch((2, 3, 4, 4), 0))
+    module.reset_running_stats()
+    assert torch.equal(module.running_mean, torch.zeros(3, dtype=F64))
+    assert torch.equal(module.running_mean_imag, torch.zeros(3, dtype=F64))
+    assert torch.equal(module.running_var, torch.ones(3, dtype=F64))
+    assert int(module.num_batches_tracked) == 0
+    assert not torch.equal(module.weight, torch.ones(3, dtype=F64))
+    module.reset_parameters()
+    assert torch.equal(module.weight, torch.ones(3, dtype=F64))
+    assert torch.equal(module.bias, torch.zeros(3, dtype=F64))
+
+
+def test_real_running_mean_has_no_imaginary_buffer():
+    module = SpectralBatchNorm2d(3, complex_running_mean=False)
+    assert module.running_mean_imag is None
+    assert "running_mean_imag" not in module.state_dict()
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_state_dict_round_trip(impl):
+    module = make_sbn(3, impl)
+    for seed in range(2):
+        module(batch((2, 3, 5, 5), seed))
+    copy = SpectralBatchNorm2d(3, impl=impl, dtype=F64)
+    copy.load_state_dict(module.state_dict())
+    module.eval(), copy.eval()
+    x = batch((2, 3, 5, 5), 9)
+    torch.testing.assert_close(copy(x), module(x), atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_channels_last_and_strided_input(impl):
+    module = make_sbn(3, impl)
+    x = batch((2, 3, 6, 8), 0)
+    want = module(x)
+    module.reset_running_stats()
+    assert_close(module(x.to(memory_format=torch.channels_last)), want, 1e-13)
+    module.reset_running_stats()
+    wide = torch.cat([x, x], dim=-1)[..., ::2]  # a non-contiguous view
+    assert_close(module(wide), make_sbn(3, impl)(wide.contiguous()), 1e-13)
+
+
+# --- dtypes and autocast ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_autocast_computes_in_float32(impl):
+    module = make_sbn(4, impl, dtype=torch.float32)
+    x = batch((4, 4, 8, 8), 0, torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = module(x)
+    assert y.dtype == torch.float32
+    module.reset_running_stats()
+    assert_close(y, module(x.float()), 1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_input_keeps_its_dtype(dtype):
+    module = make_sbn(2, "spatial", dtype=torch.float32)
+    x = batch((2, 2, 6, 6), 0, dtype)
+    y = module(x)
+    assert y.dtype == dtype
+    module.reset_running_stats()
+    assert_close(y, module(x.float()), 1e-2)
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "x, error, match",
+    [
+        (torch.zeros(2, 3, 4), ValueError, "4-D input"),
+        (torch.zeros(1, 2, 3, 4, 4), ValueError, "4-D input"),
+        (torch.zeros(2, 5, 4, 4), ValueError, "expected 3 channels"),
+        (torch.zeros(2, 3, 4, 4, dtype=torch.int64), TypeError, "real floating"),
+        (torch.zeros(2, 3, 4, 4, dtype=torch.complex64), TypeError, "real floating"),
+        (torch.zeros(2, 3, 0, 4), ValueError, "H and W must be >= 1"),
+        (torch.zeros(1, 3, 1, 1), ValueError, "more than 1 DFT coefficient"),
+        ([[1.0]], TypeError, "torch.Tensor"),
+    ],
+)
+def test_bad_input_is_rejected(x, error, match):
+    with pytest.raises(error, match=match):
+        SpectralBatchNorm2d(3)(x)
+
+
+def test_batch_of_one_trains_on_larger_maps():
+    """One sample still has H·(W//2+1) coefficients per channel to take statistics over."""
+    module = make_sbn(2, "spatial")
+    x = batch((1, 2, 4, 4), 0)
+    want, _ = reference_sbn(
+        x,
+        module.weight.detach(),
+        module.bias.detach(),
+        fresh_state(2),
+        training=True,
+        momentum=0.1,
+        eps=1e-5,
+        options=OPTIONS[0],
+    )
+    assert_close(module(x), want, 1e-12)
+
+
+def test_paper_bessel_factor_needs_more_than_two_values():
+    module = SpectralBatchNorm2d(1, unbiased="paper")
+    with pytest.raises(ValueError, match="n = C·H·W/2"):
+        module(torch.randn(4, 1, 1, 2))
+    assert int(module.num_batches_tracked) == 0  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(num_features=0), ValueError, "num_features"),
+        (dict(num_features=2.0), TypeError, "num_features"),
+        (dict(num_features=True), TypeError, "num_features"),
+        (dict(num_features=2, eps=-1.0), ValueError, "eps"),
+        (dict(num_features=2, momentum=1.5), ValueError, "momentum"),
+        (dict(num_features=2, impl="dft"), ValueError, "impl"),
+        (dict(num_features=2, norm="unitary"), ValueError, "norm"),
+        (dict(num_features=2, weighting="both"), ValueError, "weighting"),
+        (dict(num_features=2, variance="sample"), ValueError, "variance"),
+        (dict(num_features=2, unbiased=True), ValueError, "unbiased"),
+        (
+            dict(num_features=2, variance="running", track_running_stats=False),
+            ValueError,
+            "track_running_stats",
+        ),
+    ],
+)
+def test_bad_construction_is_rejected(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        SpectralBatchNorm2d(**kwargs)
+
+
+def test_repr_names_every_option():
+    text = repr(SpectralBatchNorm2d(8, impl="fft", variance="running", weighting="full"))
+    for part in ("8,", "impl='fft'", "variance='running'", "weighting='full'", "norm='backward'"):
+        assert part in text
+
+
+# --- model variants ------------------------------------------------------------------------
+
+
+def layer_kinds(model: nn.Module, stage: int) -> list[tuple[str, ...]]:
+    """The type names of every norm module (a BN or a Sequential of two) in one stage."""
+    stage_module = getattr(model, f"layer{stage}")
+    kinds = []
+    for name, module in stage_module.named_modules():
+        if name.split(".")[-1].startswith("bn") or name.endswith("downsample.1"):
+            if isinstance(module, nn.Sequential):
+                kinds.append(tuple(type(m).__name__ for m in module))
+            else:
+                kinds.append((type(module).__name__,))
+    return kinds
+
+
+@pytest.mark.parametrize(
+    "variant, extra_stages, second",
+    [
+        ("BN", set(), None),
+        ("SBN34", {3, 4}, "SpectralBatchNorm2d"),
+        ("SBN4", {4}, "SpectralBatchNorm2d"),
+        ("2BN34", {3, 4}, "BatchNorm2d"),
+    ],
+)
+def test_norm_variants_build_the_papers_resnet18(variant, extra_stages, second):
+    models = pytest.importorskip("spectral.models")
+    model = models.resnet18(num_classes=10, width=0.125, norm_layer=norm_variant(variant))
+    for stage in range(1, 5):
+        kinds = layer_kinds(model, stage)
+        # two blocks of two norms, plus the projection shortcut's norm from stage 2 on
+        assert len(kinds) == (4 if stage == 1 else 5)
+        expected = ("BatchNorm2d", second) if stage in extra_stages else ("BatchNorm2d",)
+        assert all(kind == expected for kind in kinds), (stage, kinds)
+    assert type(model.bn1) is nn.BatchNorm2d  # the stem (stage 0) is never changed
+    y = model(torch.randn(2, 3, 32, 32))
+    assert y.shape == (2, 10)
+
+
+def test_norm_variant_forwards_options_and_rejects_bad_names():
+    layer = norm_variant("SBN3", impl="fft", variance="running")(16, 3)
+    assert isinstance(layer[1], SpectralBatchNorm2d)
+    assert layer[1].impl == "fft" and layer[1].variance == "running"
+    assert isinstance(norm_variant("SBN3")(16, 2), nn.BatchNorm2d)
+    for bad in ("SBN", "BN34", "sbn34", "3SBN", "SBN33", ""):
+        with pytest.raises(ValueError, match="norm variant"):
+            norm_variant(bad)
+    with pytest.raises(ValueError, match="only apply"):
+        norm_variant("2BN34", impl="fft")
+    with pytest.raises(ValueError, match="impl"):
+        norm_variant("SBN34", impl="dft")
