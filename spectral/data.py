@@ -39,6 +39,7 @@ __all__ = [
     "data_root",
     "get_dataset",
     "load_arrays",
+    "make_loaders",
     "sample_images",
 ]
 
@@ -480,6 +481,98 @@ class TensorLoader:
             if self.augment:
                 x = self._augment(x, generator)
             yield x, self.labels[index]
+
+
+@dataclass(frozen=True)
+class Loaders:
+    """The three splits of an experiment, as returned by :func:`make_loaders`.
+
+    Attributes
+    ----------
+    train, test : TensorLoader
+    val : TensorLoader or None
+        ``None`` when ``val_fraction`` is 0.
+    in_channels, num_classes : int
+    """
+
+    train: TensorLoader
+    val: TensorLoader | None
+    test: TensorLoader
+    in_channels: int
+    num_classes: int
+
+
+def make_loaders(
+    dataset: str,
+    *,
+    batch_size: int,
+    augment: bool,
+    train_subset: int = 0,
+    val_fraction: float = 0.0,
+    test_subset: int = 0,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    root: str | os.PathLike | None = None,
+    eval_batch_size: int = 500,
+) -> Loaders:
+    """Train / validation / test loaders of one data set, as every experiment builds them.
+
+    The validation split is held out of the training split, class-balanced; both
+    subsets are class-balanced (:func:`balanced_split`); the normalisation statistics
+    are those of the training images actually used (:func:`channel_stats`).
+
+    Parameters
+    ----------
+    dataset : str
+        A name in :data:`DATASETS`.
+    batch_size : int
+        Training batch size (evaluation uses ``eval_batch_size``).
+    augment : bool
+        Random crop + flip on the training split (see :class:`TensorLoader`).
+    train_subset : int
+        Training images to use; 0 means all that the validation split leaves.
+    val_fraction : float
+        Fraction of the training split held out for validation, in ``[0, 1)``.
+    test_subset : int
+        Test images to use (class-balanced); 0 means all.
+    device, seed, root
+        As in :class:`TensorLoader` and :func:`load_arrays`.
+
+    Returns
+    -------
+    Loaders
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    train_images, train_labels = load_arrays(dataset, train=True, root=root)
+    test_images, test_labels = load_arrays(dataset, train=False, root=root)
+    n_val = round(val_fraction * len(train_labels))
+    train_ix, val_ix = balanced_split(train_labels, first=train_subset, second=n_val)
+    if test_subset:
+        test_ix, _ = balanced_split(test_labels, first=test_subset)
+        test_images, test_labels = test_images[test_ix], test_labels[test_ix]
+    mean, std = channel_stats(train_images[train_ix])
+
+    def loader(images, labels, train):
+        return TensorLoader(
+            images,
+            labels,
+            batch_size=batch_size if train else eval_batch_size,
+            mean=mean,
+            std=std,
+            augment=augment and train,
+            shuffle=train,
+            device=device,
+            seed=seed,
+        )
+
+    return Loaders(
+        train=loader(train_images[train_ix], train_labels[train_ix], True),
+        val=loader(train_images[val_ix], train_labels[val_ix], False) if len(val_ix) else None,
+        test=loader(test_images, test_labels, False),
+        in_channels=train_images.shape[1],
+        num_classes=int(train_labels.max()) + 1,
+    )
 
 
 def _synthetic_samples(n: int, size: int = 32) -> tuple[torch.Tensor, list[str]]:

@@ -25,6 +25,14 @@ The paper leaves four points open; each reading is an option of
     literal ``X̂ ∈ C^{B×C×H×W/2}``). ``"full"``: over the full ``fft2`` spectrum, i.e.
     the interior ``rfft2`` columns count twice, as the bins they stand for.
 
+Ablations (``parts``) keep only some of the spatial form's pieces ``s·x`` and
+``irfft2(c·𝟙)``, with ``s = γ/√(σ² + ε)`` and the same statistics (§V-D–F asks these
+questions of the spectral form): ``"all"`` is SBN; ``"no_pattern"`` is ``s·x``, a pure
+channel-wise rescaling by the spectral standard deviation (no centring, no ``β``);
+``"center"`` subtracts the spectral mean only, ``γ·x + irfft2((β − γμ)·𝟙)`` (§V-D);
+``"scale"`` divides by the spectral standard deviation only, ``s·x + irfft2(β·𝟙)``
+(§V-E). They run on plain autograd (statistics through ``rfft2``) for either ``impl``.
+
 ``norm`` selects the DFT normalisation: ``"backward"`` is eq. (1) (unnormalised forward
 DFT, inverse scaled by ``1/(HW)``) and PyTorch's default, which the paper says it uses.
 
@@ -76,6 +84,7 @@ Norm = Literal["backward", "ortho", "forward"]
 Weighting = Literal["half", "full"]
 Variance = Literal["batch", "running"]
 Unbiased = Literal["count", "paper", "none"]
+Parts = Literal["all", "no_pattern", "center", "scale"]
 
 _CHOICES = {
     "impl": ("spatial", "fft"),
@@ -83,6 +92,7 @@ _CHOICES = {
     "weighting": ("half", "full"),
     "variance": ("batch", "running"),
     "unbiased": ("count", "paper", "none"),
+    "parts": ("all", "no_pattern", "center", "scale"),
 }
 
 
@@ -300,6 +310,9 @@ class SpectralBatchNorm2d(nn.Module):
     complex_running_mean : bool, default True
         Keep the imaginary part of ``μ`` in ``running_mean_imag`` (else evaluation uses
         ``Re μ`` only, the paper's real ``μ_r``).
+    parts : {"all", "no_pattern", "center", "scale"}, default "all"
+        SBN, or one of the ablations of the module docstring (rescaling only, centring
+        only, scaling with the shift ``β`` but no centring).
     device, dtype
         Of the parameters and buffers.
 
@@ -333,6 +346,7 @@ class SpectralBatchNorm2d(nn.Module):
         variance: Variance = "batch",
         unbiased: Unbiased = "count",
         complex_running_mean: bool = True,
+        parts: Parts = "all",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -351,6 +365,7 @@ class SpectralBatchNorm2d(nn.Module):
             "weighting": weighting,
             "variance": variance,
             "unbiased": unbiased,
+            "parts": parts,
         }
         for name, value in options.items():
             if value not in _CHOICES[name]:
@@ -368,6 +383,7 @@ class SpectralBatchNorm2d(nn.Module):
         self.impl, self.norm, self.weighting = impl, norm, weighting
         self.variance, self.unbiased = variance, unbiased
         self.complex_running_mean = complex_running_mean
+        self.parts = parts
         factory = {"device": device, "dtype": dtype}
         if affine:
             self.weight = nn.Parameter(torch.empty(num_features, **factory))
@@ -411,7 +427,7 @@ class SpectralBatchNorm2d(nn.Module):
             f"affine={self.affine}, track_running_stats={self.track_running_stats}, "
             f"impl={self.impl!r}, norm={self.norm!r}, weighting={self.weighting!r}, "
             f"variance={self.variance!r}, unbiased={self.unbiased!r}, "
-            f"complex_running_mean={self.complex_running_mean}"
+            f"complex_running_mean={self.complex_running_mean}, parts={self.parts!r}"
         )
 
     def _check_input(self, x: torch.Tensor) -> None:
@@ -481,6 +497,8 @@ class SpectralBatchNorm2d(nn.Module):
                 imag.to(x.dtype) if imag is not None else x.new_zeros(c),
             )
             var = self.running_var.to(x.dtype)
+            if self.parts != "all":
+                return self._ablation_output(x, mean, var, weight, bias, alpha)
             if self.impl == "fft":
                 return self._algorithm_1_output(self._transform(x), mean, var, weight, bias, (h, w))
             scale = (
@@ -508,7 +526,11 @@ class SpectralBatchNorm2d(nn.Module):
                 factor = 1.0 / float(self.num_batches_tracked)
             gain, offset = factor * bessel, (1 - factor) * self.running_var.to(x.dtype)
         normalise_with_running = update and self.variance == "running"
-        if self.impl == "fft":
+        if self.parts != "all":
+            mean, var = _spectral_statistics(self._transform(x))
+            var_used = gain * var + offset if normalise_with_running else var
+            y = self._ablation_output(x, mean, var_used, weight, bias, alpha)
+        elif self.impl == "fft":
             spectrum = self._transform(x)
             mean, var = _spectral_statistics(spectrum)
             var_used = gain * var + offset if normalise_with_running else var
@@ -529,6 +551,26 @@ class SpectralBatchNorm2d(nn.Module):
                     self.running_mean_imag.lerp_(imag, factor)
                 self.running_var.copy_(gain * var + offset)
         return y
+
+    def _ablation_output(
+        self,
+        x: torch.Tensor,
+        mean: torch.Tensor,
+        var: torch.Tensor,
+        weight: torch.Tensor | None,
+        bias: torch.Tensor | None,
+        alpha: float,
+    ) -> torch.Tensor:
+        """The ``parts`` ablations: ``scale·x + irfft2(shift·𝟙)`` with some pieces dropped."""
+        gamma = weight if weight is not None else torch.ones_like(var)
+        beta = bias if bias is not None else torch.zeros_like(var)
+        divided = gamma * torch.rsqrt(var + self.eps)
+        scale, shift = {
+            "no_pattern": (divided, torch.zeros_like(mean)),
+            "center": (gamma, beta - gamma * mean),
+            "scale": (divided, beta.to(mean.dtype)),
+        }[self.parts]
+        return _spatial_affine(x, scale, shift, self.weighting, alpha)
 
     def _algorithm_1_output(
         self,

@@ -192,3 +192,34 @@ def test_loader_rejects_bad_input():
         TensorLoader(images.float(), labels, batch_size=4, mean=0, std=1)
     with pytest.raises(ValueError, match="batch_size"):
         TensorLoader(images, labels, batch_size=0, mean=0, std=1)
+
+
+@needs_mnist
+def test_make_loaders_builds_balanced_disjoint_splits():
+    from spectral.data import make_loaders
+
+    loaders = make_loaders(
+        "mnist", batch_size=32, augment=True, train_subset=200, val_fraction=0.01,
+        test_subset=100, seed=3, root=ARCHIVE_ROOT,
+    )
+    assert (loaders.in_channels, loaders.num_classes) == (1, 10)
+    assert len(loaders.train.labels) == 200 and len(loaders.test.labels) == 100
+    assert len(loaders.val.labels) == 600  # 1 % of 60,000
+    assert torch.bincount(loaders.train.labels).tolist() == [20] * 10
+    assert loaders.train.augment and not loaders.val.augment and not loaders.test.augment
+    assert loaders.train.shuffle and not loaders.test.shuffle
+    train_pixels = {tuple(row.tolist()) for row in loaders.train.images.flatten(1)[:, ::7]}
+    val_pixels = {tuple(row.tolist()) for row in loaders.val.images.flatten(1)[:, ::7]}
+    assert not train_pixels & val_pixels
+    images = loaders.train.images.float().div(255)
+    torch.testing.assert_close(loaders.train.mean.flatten(), images.mean((0, 2, 3)))
+    without = make_loaders("mnist", batch_size=32, augment=False, train_subset=50,
+                           root=ARCHIVE_ROOT)
+    assert without.val is None and len(without.test.labels) == 10_000
+
+
+def test_make_loaders_rejects_a_bad_validation_fraction():
+    from spectral.data import make_loaders
+
+    with pytest.raises(ValueError, match="val_fraction"):
+        make_loaders("mnist", batch_size=8, augment=False, val_fraction=1.0)

@@ -53,9 +53,10 @@ NAMES = [
 SIZE = {name: 28 if name == "lenet_mnist" else 32 for name in NAMES}
 #: Small widths that keep forward passes fast; None = width 1.
 SMALL = {name: 0.125 for name in NAMES} | {"lenet_mnist": 0.5, "lenet_cifar": 0.5}
-#: Every model, plus net (5) with its max-pool control: id -> (name, extra kwargs).
+#: Every model, plus net (5) with its max-pool controls: id -> (name, extra kwargs).
 CASES = {name: (name, {}) for name in NAMES} | {
-    "rippel_spectral_pool_net[max]": ("rippel_spectral_pool_net", {"pool": "max"})
+    f"rippel_spectral_pool_net[{pool}]": ("rippel_spectral_pool_net", {"pool": pool})
+    for pool in ("max", "max_matched")
 }
 cases = pytest.mark.parametrize("case", list(CASES))
 
@@ -712,3 +713,18 @@ def test_sbn34_with_spectral_batch_norm_trains(factory):
     assert len(sbn) == {resnet18: 10, vgg16_bn: 6}[factory]
     model(images(4, 3, 32)).square().sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_matched_max_control_pools_to_the_spectral_sizes():
+    spectral_net = rippel_spectral_pool_net(width=0.125)
+    matched = rippel_spectral_pool_net(width=0.125, pool="max_matched")
+    shapes = []
+    for net in (spectral_net, matched):
+        net.eval()
+        x, sizes = torch.randn(1, 3, 32, 32), []
+        for layer in net.features:
+            x = layer(x)
+            sizes.append(tuple(x.shape[-2:]))
+        shapes.append(sizes)
+    assert shapes[0] == shapes[1] and shapes[0][-1] == (10, 10)  # 32·0.85⁶ -> 10
+    assert n_params(spectral_net) == n_params(matched)

@@ -114,10 +114,12 @@ def reference_sbn(x, gamma, beta, state, *, training, momentum, eps, options):
         used_var = running_var if options["variance"] == "running" else var
     else:
         used_mean, used_var = state["mean"], state["var"]
-    normalized = (spectrum - used_mean[:, None, None]) / torch.sqrt(used_var + eps)[
-        :, None, None
-    ]  # line 6
-    shifted = gamma[:, None, None] * normalized + beta[:, None, None]  # line 7
+    parts = options.get("parts", "all")
+    centred = spectrum if parts in ("no_pattern", "scale") else spectrum - used_mean[:, None, None]
+    divisor = 1.0 if parts == "center" else torch.sqrt(used_var + eps)[:, None, None]
+    normalized = centred / divisor  # line 6 (or the ablation's part of it)
+    shift = 0.0 if parts == "no_pattern" else beta[:, None, None]
+    shifted = gamma[:, None, None] * normalized + shift  # line 7
     return inverse_dft(shifted, norm, weighting, w), state  # line 8
 
 
@@ -610,3 +612,63 @@ def test_norm_variant_forwards_options_and_rejects_bad_names():
         norm_variant("2BN34", impl="fft")
     with pytest.raises(ValueError, match="impl"):
         norm_variant("SBN34", impl="dft")
+
+
+# --- ablations (parts) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("parts", ["no_pattern", "center", "scale"])
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+@pytest.mark.parametrize("h, w", [(5, 5), (4, 6), (6, 3)])
+def test_ablations_match_their_spectral_definition(impl, parts, weighting, h, w):
+    """Each ablation against Algorithm 1 with the dropped pieces removed (float64, dense DFT)."""
+    options = dict(norm="backward", weighting=weighting, unbiased="count", variance="batch",
+                   complex_running_mean=True, parts=parts)
+    c = 3
+    module = make_sbn(c, impl, **options)
+    gamma, beta = module.weight.detach().clone(), module.bias.detach().clone()
+    state = fresh_state(c)
+    for step, training in enumerate([True, True, False]):
+        module.train(training)
+        x = batch((2, c, h, w), step).requires_grad_(True)
+        g = batch((2, c, h, w), 10 + step)
+        y = module(x)
+        got = torch.autograd.grad(y, [x, module.weight, module.bias], g, allow_unused=True)
+        xr = x.detach().clone().requires_grad_(True)
+        gr, br = gamma.clone().requires_grad_(True), beta.clone().requires_grad_(True)
+        yr, state = reference_sbn(
+            xr, gr, br, state, training=training, momentum=0.1, eps=1e-5, options=options
+        )
+        want = torch.autograd.grad(yr, [xr, gr, br], g, allow_unused=True)
+        assert_close(y, yr, 1e-12, f"output step {step}")
+        for name, a, b in zip(("dx", "dγ", "dβ"), got, want, strict=True):
+            a = torch.zeros(c, dtype=F64) if a is None else a
+            b = torch.zeros(c, dtype=F64) if b is None else b
+            assert_close(a, b, 1e-11, f"{name} step {step}")
+        assert_close(module_state(module)["var"], state["var"], 1e-12, f"σ_r² step {step}")
+
+
+def test_no_pattern_ablation_is_a_channel_rescaling():
+    module = make_sbn(3, "spatial", parts="no_pattern")
+    x = batch((4, 3, 6, 5), 0)
+    ratio = module(x) / x
+    assert_close(ratio, ratio[:1, :, :1, :1].expand_as(ratio), 1e-12, "y / x per channel")
+
+
+@pytest.mark.parametrize("parts", ["no_pattern", "center", "scale"])
+def test_ablation_gradcheck(parts):
+    module = make_sbn(2, "spatial", parts=parts)
+
+    def call(x, weight, bias):
+        return torch.func.functional_call(module, {"weight": weight, "bias": bias}, (x,))
+
+    x = batch((2, 2, 4, 5), 6).requires_grad_(True)
+    weight = module.weight.detach().clone().requires_grad_(True)
+    bias = module.bias.detach().clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(call, (x, weight, bias), eps=1e-6, atol=1e-7)
+
+
+def test_unknown_parts_is_rejected():
+    with pytest.raises(ValueError, match="parts must be one of"):
+        SpectralBatchNorm2d(3, parts="shift")

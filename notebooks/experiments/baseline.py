@@ -57,43 +57,29 @@ checkpoint_path = None  # and its checkpoint (resumed from if present)
 # %%
 import time
 
-from spectral.data import TensorLoader, balanced_split, channel_stats, load_arrays
+from spectral.data import make_loaders
 from spectral.experiments import write_result
 from spectral.models import create
 from spectral.train import TrainConfig, evaluate, fit, seed_everything
 
 seed_everything(seed)
 start = time.perf_counter()
-train_images, train_labels = load_arrays(dataset, train=True, root=data_root)
-test_images, test_labels = load_arrays(dataset, train=False, root=data_root)
-n_val = round(val_fraction * len(train_labels))
-train_ix, val_ix = balanced_split(train_labels, first=train_subset, second=n_val)
-if test_subset:
-    test_ix, _ = balanced_split(test_labels, first=test_subset)
-    test_images, test_labels = test_images[test_ix], test_labels[test_ix]
-mean, std = channel_stats(train_images[train_ix])
-print(f"{dataset}: {len(train_ix)} train, {len(val_ix)} validation, {len(test_labels)} test")
-
-
-def loader(ix_images, ix_labels, train):
-    return TensorLoader(
-        ix_images,
-        ix_labels,
-        batch_size=batch_size if train else 500,
-        mean=mean,
-        std=std,
-        augment=augment and train,
-        shuffle=train,
-        device=device,
-        seed=seed,
-    )
-
-
-train_loader = loader(train_images[train_ix], train_labels[train_ix], True)
-val_loader = loader(train_images[val_ix], train_labels[val_ix], False) if len(val_ix) else None
-test_loader = loader(test_images, test_labels, False)
-in_channels, num_classes = train_images.shape[1], int(train_labels.max()) + 1
-net = create(model, num_classes=num_classes, in_channels=in_channels, width=width)
+loaders = make_loaders(
+    dataset,
+    batch_size=batch_size,
+    augment=augment,
+    train_subset=train_subset,
+    val_fraction=val_fraction,
+    test_subset=test_subset,
+    device=device,
+    seed=seed,
+    root=data_root,
+)
+train_loader, val_loader, test_loader = loaders.train, loaders.val, loaders.test
+n_val = len(val_loader.labels) if val_loader is not None else 0
+print(f"{dataset}: {len(train_loader.labels)} train, {n_val} validation, "
+      f"{len(test_loader.labels)} test")
+net = create(model, num_classes=loaders.num_classes, in_channels=loaders.in_channels, width=width)
 print(f"{model} (width {width}): {sum(p.numel() for p in net.parameters()):,} parameters")
 
 # %%

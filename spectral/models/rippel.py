@@ -278,10 +278,14 @@ def rippel_spectral_pool_net(
         Odd filter size of the ``M`` convolutions (3 in §5.1; Fig. 5 also uses 5).
     input_size : int or (int, int)
         Image height and width, which fix the pools' output sizes.
-    pool : {"spectral", "max"}
+    pool : {"spectral", "max", "max_matched"}
         ``"spectral"``: :class:`spectral.pooling.SpectralPool2d` as in the paper.
-        ``"max"``: the control, ``MP^2_{3×3}`` (stride 2, ``H -> ⌈H/2⌉``) in each pool's
-        place; ``gamma``, ``alpha``, ``beta`` and ``input_size`` are then unused.
+        ``"max"``: the issue's control, ``MP^2_{3×3}`` (stride 2, ``H -> ⌈H/2⌉``) in each
+        pool's place; ``gamma``, ``alpha``, ``beta`` and ``input_size`` are then unused.
+        With ``M = 6`` this halves 32 to 1 by the fifth pool, so the control also loses
+        resolution far faster than the spectral net.
+        ``"max_matched"``: a resolution-matched control, ``nn.AdaptiveMaxPool2d`` to the
+        same sizes ``⌊γH_m⌋`` as the spectral pools (no frequency dropout).
 
     Returns
     -------
@@ -292,9 +296,15 @@ def rippel_spectral_pool_net(
     _check(num_classes, in_channels, width, kernel_size)
     check_positive_int("num_layers", num_layers)
     check_norm_layer(norm_layer, range(1, num_layers + 2), "rippel_spectral_pool_net")
-    if pool not in ("spectral", "max"):
-        raise ValueError(f"pool must be 'spectral' (the paper) or 'max' (control), got {pool!r}")
-    if pool == "spectral":
+    if pool not in ("spectral", "max", "max_matched"):
+        raise ValueError(
+            f"pool must be 'spectral' (the paper), 'max' or 'max_matched' (controls), got {pool!r}"
+        )
+    if pool == "max_matched":
+        sizes = pooled_sizes(input_size, num_layers, gamma)
+        pools = [nn.AdaptiveMaxPool2d(s) for s in sizes]
+        input_shape = (in_channels, *pair("input_size", input_size))
+    elif pool == "spectral":
         from spectral.pooling import SpectralPool2d, freq_dropout_schedule
 
         sizes = pooled_sizes(input_size, num_layers, gamma)
