@@ -56,7 +56,7 @@ from torch import nn
 
 from spectral.checks import check_close, check_true
 from spectral.data import sample_images
-from spectral.fft import centered, naive_dft2
+from spectral.fft import centered, naive_dft2, naive_idft2
 from spectral.norm import SpectralBatchNorm2d, norm_variant
 
 torch.manual_seed(0)
@@ -679,6 +679,37 @@ sbn_layers = [name for name, m in model.named_modules() if isinstance(m, Spectra
 print(f"ResNet-18 + SBN34: {len(sbn_layers)} SBN layers, e.g. {sbn_layers[0]}, {sbn_layers[-1]}")
 check_true("SBN34 puts one SBN after each of the 5 BNs of stages 3 and 4",
            len(sbn_layers) == 10 and all(n.startswith(("layer3", "layer4")) for n in sbn_layers))
+
+# %% [markdown]
+# The reproduction also trains three **ablations**, the option `parts`: each keeps some
+# of the pieces of $y = s\,x + \operatorname{irfft2}(c\,\mathbb 1)$ with the same
+# statistics: `"no_pattern"` is $s\,x$ (a pure channel-wise rescaling: no centring, no
+# $\beta$), `"center"` only subtracts the spectral mean
+# ($\hat y = \gamma(\hat x - \mu) + \beta$, §V-D of the paper) and `"scale"` only divides by
+# the spectral standard deviation ($\hat y = \gamma\hat x/\sigma + \beta$, §V-E). Each is
+# checked here against its spectral definition, computed with dense unitary DFT matrices
+# (full spectrum, `norm="ortho"`, `weighting="full"`) in float64.
+
+# %%
+generator = torch.Generator().manual_seed(11)
+x64 = torch.randn(4, 3, 6, 5, dtype=torch.float64, generator=generator) + 0.5
+spectrum = naive_dft2(x64)
+mu = spectrum.mean(dim=(0, 2, 3))[:, None, None]
+sd = torch.sqrt((spectrum - mu).abs().square().mean(dim=(0, 2, 3)) + 1e-5)[:, None, None]
+gamma_, beta_ = torch.tensor([0.5, 1.0, 1.5])[:, None, None], torch.tensor([-0.3, 0.0, 0.2])
+spectral_definition = {
+    "no_pattern": gamma_ * spectrum / sd,
+    "center": gamma_ * (spectrum - mu) + beta_[:, None, None],
+    "scale": gamma_ * spectrum / sd + beta_[:, None, None],
+}
+for parts, target in spectral_definition.items():
+    ablation = SpectralBatchNorm2d(3, parts=parts, norm="ortho", weighting="full",
+                                   dtype=torch.float64)
+    with torch.no_grad():
+        ablation.weight.copy_(gamma_.flatten())
+        ablation.bias.copy_(beta_)
+    check_close(f'parts="{parts}" == its spectral definition (dense DFT)',
+                ablation(x64), naive_idft2(target).real, atol=1e-12)
 
 # %% [markdown]
 # Speed is measured outside the book, by `benchmarks/norm.py`: the layer at ResNet-18's
