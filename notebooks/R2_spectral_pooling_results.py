@@ -153,11 +153,10 @@ for r in sorted(lower_lr, key=lambda r: -r["params"]["lr"]):
           f"final test accuracy {r['final']['test_accuracy']:.3f}")
 
 # %% [markdown]
-# The controls would
-# need their own initialisation (or a normalisation layer), which is no longer "the same
-# net with a different pool". What this page can compare is therefore limited: at the
-# paper's hyperparameters and initialisation, spectral pooling trains and max pooling does
-# not.
+# The controls would need their own initialisation (or a normalisation layer), which is no
+# longer "the same net with a different pool". What this page can compare is therefore
+# limited: at the paper's hyperparameters and initialisation, spectral pooling trains and
+# max pooling does not.
 #
 # ## What each pooling costs here
 
@@ -173,3 +172,24 @@ for pool in ("max", "max_matched"):
     print(f"{pool} − spectral test error: {100 * gap[pool]:+.2f} points "
           f"(seed std {100 * ours.loc[pool, 'test_error_std']:.2f} / "
           f"{100 * ours.loc['spectral', 'test_error_std']:.2f})")
+
+# %% [markdown]
+# **Verdict.** The paper's 8.6 % and the student's 18.76 % are errors after 150 epochs on
+# the full training set at width 1; our runs train a quarter-width net for a few epochs on
+# a tenth of the data, and their error (printed above) says nothing about either figure.
+# What this scale does show:
+#
+# 1. The net trains as specified (frequency dropout, the paper's optimiser settings), with
+#    the slow start that the small learning rate 0.0088 implies: the budget ends long
+#    before it converges (its training error, printed above, is still high).
+# 2. Replacing spectral pooling by max pooling, either the issue's stride-2 control or a
+#    control matched to the spectral pools' sizes, makes this unnormalised net untrainable
+#    at the paper's settings and at lower learning rates. The "spectral vs max" error
+#    comparison of Rippel et al.'s Table 1 is between separately tuned nets; a like-for-like
+#    swap inside net (5) is not possible without changing its initialisation.
+# 3. Spectral pooling therefore has a property the book can state and test: being linear and
+#    low-pass, it does not inflate activations from pool to pool, so a deep pooling stack
+#    without normalisation stays trainable.
+#
+# The `paper` profile (150 epochs, full data, width 1, three seeds) is the run that tests
+# the 8.6 % claim; it needs a GPU.

@@ -4,6 +4,7 @@ Modules, one idea each:
 
 - :mod:`spectral.fft` — unitary DFT references and Hermitian (conjugate-symmetry) tools
 - :mod:`spectral.pooling` — spectral pooling and frequency dropout (Rippel et al. §3)
+- :mod:`spectral.parametrize` — filters learned by their spectra (Rippel et al. §4)
 - :mod:`spectral.norm` — Spectral Batch Normalization (Cakaj et al., Algorithm 1)
 - :mod:`spectral.models` — the papers' architectures
 - :mod:`spectral.data` — MNIST / CIFAR arrays and a tensor loader

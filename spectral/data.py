@@ -30,12 +30,15 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from spectral.corruptions import corrupt  # re-exported: spectral.data.corrupt
+
 __all__ = [
     "DATASETS",
     "ArrayDataset",
     "TensorLoader",
     "balanced_split",
     "channel_stats",
+    "corrupt",
     "data_root",
     "get_dataset",
     "load_arrays",

@@ -90,8 +90,25 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _param_groups(model: nn.Module, lr: float) -> list[dict]:
+    """One group per distinct ``model.lr_multipliers`` value, each with ``lr_multiplier``."""
+    multipliers = dict(getattr(model, "lr_multipliers", None) or {})
+    names = {name for name, _ in model.named_parameters()}
+    unknown = sorted(set(multipliers) - names)
+    if unknown:
+        raise ValueError(
+            f"lr_multipliers names unknown parameters {unknown}; use names from "
+            "model.named_parameters()"
+        )
+    groups: dict[float, list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            groups.setdefault(float(multipliers.get(name, 1.0)), []).append(p)
+    return [{"params": ps, "lr": lr * m, "lr_multiplier": m} for m, ps in groups.items()]
+
+
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = _param_groups(model, config.lr)
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.SGD(
@@ -165,6 +182,7 @@ def fit(
     device: torch.device | str = "cpu",
     checkpoint: str | os.PathLike | None = None,
     callbacks: Iterable[Callback] = (),
+    optimizer_hooks: Iterable[Callable[[torch.optim.Optimizer], object]] = (),
     progress: bool = True,
 ) -> dict:
     """Train ``model`` for ``config.epochs`` epochs, resuming from ``checkpoint``.
@@ -173,6 +191,10 @@ def fit(
     ----------
     model : nn.Module
         Maps ``(B, C, H, W)`` images to ``(B, classes)`` logits; moved to ``device``.
+        An ``lr_multipliers`` attribute (dict: ``named_parameters()`` name to float, as
+        :func:`spectral.models.lenet_cifar` sets) gives those parameters the learning
+        rate ``multiplier × config.lr`` (MatConvNet's per-parameter rates); the recorded
+        ``lr`` is the base rate.
     train_loader, test_loader
         Iterables of ``(images, labels)``; a ``set_epoch(e)`` method, if present, is
         called before each epoch (see :class:`spectral.data.TensorLoader`).
@@ -182,6 +204,10 @@ def fit(
         Written after every epoch (model, optimiser, scheduler, RNG states, history);
         if it exists when ``fit`` starts, training resumes after its last epoch.
     callbacks : iterable of Callback
+    optimizer_hooks : iterable of callable
+        Each is called once as ``hook(optimizer)`` right after ``fit`` builds the
+        optimiser and before it resumes from ``checkpoint`` (e.g. to register a step
+        post-hook with ``optimizer.register_step_post_hook``); return values are ignored.
     progress : bool
         Show a tqdm bar over batches (``TQDM_DISABLE=1`` silences it too).
 
@@ -198,6 +224,8 @@ def fit(
     device = torch.device(device)
     model.to(device)
     optimizer = _optimizer(model, config)
+    for hook in optimizer_hooks:
+        hook(optimizer)
     scheduler = _scheduler(optimizer, config)
     scaler = (
         torch.amp.GradScaler("cuda") if device.type == "cuda" and config.amp == "fp16" else None
@@ -223,7 +251,8 @@ def fit(
                 loader.set_epoch(epoch)
         model.train()
         start = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
+        group = optimizer.param_groups[0]
+        lr = group["lr"] / group["lr_multiplier"]  # the base rate, before multipliers
         seen, loss_sum, correct = 0, 0.0, 0
         quiet = {} if progress else {"disable": True}  # else tqdm obeys TQDM_DISABLE
         bar = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}", leave=False, **quiet)

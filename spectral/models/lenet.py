@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from spectral.masks import add_masks_
 from spectral.models._layers import (
     ConvNet,
     NormLayer,
@@ -121,6 +122,7 @@ def lenet_cifar(
     in_channels: int = 3,
     width: float = 1.0,
     norm_layer: NormLayer | None = None,
+    masks: bool = False,
 ) -> LeNet:
     """MatConvNet's CIFAR-10 LeNet (4 conv + 1 fc, max and average pools); 145,578 parameters.
 
@@ -135,6 +137,11 @@ def lenet_cifar(
     norm_layer : callable or None
         ``(num_features, stage) -> nn.Module`` right after convolution ``stage`` (1–4);
         default ``None``: none, as in the paper.
+    masks : bool
+        Learned binarized frequency masks (the mask paper, Table 1): every convolution
+        becomes a :class:`spectral.masks.MaskedConv2d` (a shared
+        :class:`~spectral.masks.FrequencyMask` on its output spectrum, before the norm);
+        the masks' latent parameters get learning-rate multiplier 1.
 
     Returns
     -------
@@ -179,4 +186,6 @@ def lenet_cifar(
     for layer, (weight, bias) in zip((*convs, fc), [(0.1, 2.0)] * 4 + [(0.01, 0.2)], strict=True):
         model.lr_multipliers[f"{names[layer]}.weight"] = weight
         model.lr_multipliers[f"{names[layer]}.bias"] = bias
+    if masks:
+        add_masks_(model, (32, 32))
     return model

@@ -1,0 +1,307 @@
+"""Spectral parameterization of convolution filters (Rippel, Snoek & Adams 2015, §4).
+
+The filters of a convolution are learned as coordinates in a Fourier basis: the model is
+unchanged, only the basis that the optimiser sees. A real ``h × w`` filter ``f`` has a
+conjugate-symmetric unitary spectrum ``X = F f`` (Rippel et al., eq. 3, §2.1), so of its
+``h·w`` complex bins only ``h·w`` *real* numbers are free (:func:`spectral.fft.symmetry_pattern`):
+
+* a ``REAL`` bin (its own mirror) contributes its real part ``Re X[k, l]``;
+* of each mirror pair, the ``FREE`` bin ``(k, l)`` contributes ``√2 Re X[k, l]`` and its
+  ``CONJUGATE`` partner ``(k', l')`` stores ``√2 Im X[k, l]``.
+
+The coordinates ``θ`` therefore live on the same ``h × w`` grid as the filter
+(uncentred, DC at ``[0, 0]``), one real number per bin, and the map back is::
+
+    X[k, l]   = (θ[k, l] + i θ[k', l']) / √2      (k, l) FREE, (k', l') its mirror
+    X[k', l'] = conj X[k, l]                      the CONJUGATE partner
+    X[k, l]   = θ[k, l]                           (k, l) REAL
+    f         = F⁻¹ X                             real, Rippel et al. §4
+
+The √2 makes the map orthogonal: ``‖f‖² = ‖X‖² = Σ θ²`` (Parseval and the two bins of
+each pair), so it is a rotation ``f = B θ`` of ``R^{hw}`` with ``Bᵀ B = I``
+(:func:`spectral_basis`; chapter 05 checks the Gram matrix in float64). Hence:
+
+* plain SGD, with momentum and (coupled) weight decay, follows the *same* trajectory of
+  filters in either basis (Rippel et al., §4.1: "exactly the same filters");
+* Adam's per-coordinate second moments are not rotation-invariant, so its trajectory
+  differs; that difference is the whole effect the paper measures (§5.2, Fig. 5).
+
+:class:`SpectralWeight` is the map as a ``torch.nn.utils.parametrize`` parametrization:
+``forward(θ) = B θ`` (one small real matrix product per call, built once per kernel size
+in float64), and ``right_inverse(f) = Bᵀ f``, so registering it keeps the layer's current
+filters and hence its function. :func:`spectral_parametrize` registers it on every
+eligible ``nn.Conv2d`` of a model; ``torch.nn.utils.parametrize.remove_parametrizations(
+conv, "weight")`` undoes it.
+
+1×1 kernels: the DFT of a single number is that number (``B = [[1]]``), so the spectral
+basis *is* the spatial one and the parameterization would change nothing. Asking for it
+on a 1×1 convolution directly raises ``ValueError``; when :func:`spectral_parametrize`
+walks a model it skips 1×1 convolutions (e.g. the heads of Rippel's nets (5) and (7)),
+which is exactly equivalent to parameterizing them. Kernels with one side 1 (``1 × k``)
+are parameterized by the 1-D DFT of the other side.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from spectral.fft import CONJUGATE, FREE, centered, mirror, symmetry_pattern
+
+__all__ = [
+    "SpectralWeight",
+    "is_spectral",
+    "spectral_basis",
+    "spectral_coefficients",
+    "spectral_parametrize",
+]
+
+_FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def _kernel_size(kernel_size) -> tuple[int, int]:
+    pair = (
+        (kernel_size, kernel_size)
+        if isinstance(kernel_size, int) and not isinstance(kernel_size, bool)
+        else kernel_size
+    )
+    if (
+        not isinstance(pair, tuple | list | torch.Size)
+        or len(pair) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) for v in pair)
+    ):
+        raise TypeError(f"kernel_size must be an int or a pair of ints (h, w), got {kernel_size!r}")
+    h, w = int(pair[0]), int(pair[1])
+    if h < 1 or w < 1:
+        raise ValueError(f"kernel_size must be >= 1 in both dims, got {kernel_size!r}")
+    return h, w
+
+
+def _spectrum(theta: torch.Tensor) -> torch.Tensor:
+    """The conjugate-symmetric spectrum encoded by coordinates ``θ`` (see the module doc).
+
+    ``theta`` has shape ``(..., h, w)``, real; returns the uncentred complex spectrum.
+    """
+    h, w = theta.shape[-2:]
+    rows, cols = mirror(h, w)
+    partner = theta.index_select(-2, rows.to(theta.device)).index_select(-1, cols.to(theta.device))
+    pattern = symmetry_pattern(h, w).to(theta.device)
+    s = 1 / math.sqrt(2)
+    free = torch.complex(theta * s, partner * s)  # (θ + i θ[mirror]) / √2
+    conjugate = torch.complex(partner * s, -theta * s)  # conj of the FREE partner
+    real = torch.complex(theta, torch.zeros_like(theta))
+    return torch.where(pattern == FREE, free, torch.where(pattern == CONJUGATE, conjugate, real))
+
+
+@functools.cache
+def _basis64(h: int, w: int) -> torch.Tensor:
+    eye = torch.eye(h * w, dtype=torch.float64).reshape(h * w, h, w)
+    filters = torch.fft.ifft2(_spectrum(eye), norm="ortho")
+    # Each unit coordinate gives a conjugate-symmetric spectrum, so a real filter.
+    assert float(filters.imag.abs().max()) < 1e-12
+    return filters.real.reshape(h * w, h * w).T.contiguous()
+
+
+def spectral_basis(
+    kernel_size: int | tuple[int, int],
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """The orthogonal matrix ``B`` of the spectral parameterization, ``f = B θ``.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        Filter size ``(h, w)``.
+    dtype : torch.dtype, default float64
+        Built in float64, then cast.
+    device : torch.device or str, optional
+
+    Returns
+    -------
+    Tensor, shape ``(h·w, h·w)``
+        Column ``j`` is the real filter (flattened row-major) of the unit coordinate on
+        bin ``j`` of the uncentred grid: ``√2 Re φ_kl`` for a ``FREE`` bin, ``-√2 Im φ_kl``
+        (of its ``FREE`` mirror ``(k, l)``) for a ``CONJUGATE`` one and ``φ_kl`` (real) for
+        a ``REAL`` one, with ``φ_kl[m, n] = e^{2πi(km/h + ln/w)} / √(hw)`` the unitary DFT
+        basis function (Rippel et al., §2, eq. 1). ``Bᵀ B = I``.
+    """
+    h, w = _kernel_size(kernel_size)
+    if dtype not in _FLOATING:
+        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
+    return _basis64(h, w).to(dtype=dtype, device=device)
+
+
+class SpectralWeight(nn.Module):
+    """Parametrization ``θ ↦ f = F⁻¹ X(θ)`` of ``h × w`` filters by their spectra.
+
+    Register it with ``torch.nn.utils.parametrize.register_parametrization(conv,
+    "weight", SpectralWeight(conv.kernel_size))`` or through :func:`spectral_parametrize`.
+    The stored parameter ``θ`` has the weight's shape ``(out, in/groups, h, w)``: exactly
+    ``h·w`` real numbers per filter, laid out on the uncentred frequency grid (see the
+    module doc; Rippel et al., §2.1 and §4).
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        ``(h, w)``, not ``(1, 1)`` (where the map is the identity; see the module doc).
+
+    Notes
+    -----
+    The map is the matrix product with :func:`spectral_basis` (orthogonal, float64-built,
+    cast to ``θ``'s dtype and device and cached there), equal to the FFT construction up
+    to rounding; its gradient is ``Bᵀ``, i.e. the DFT of the filter gradient in these
+    coordinates (Rippel et al., §2.2).
+    """
+
+    def __init__(self, kernel_size: int | tuple[int, int]):
+        super().__init__()
+        self.kernel_size = _kernel_size(kernel_size)
+        if self.kernel_size == (1, 1):
+            raise ValueError(
+                "a 1×1 kernel's spectrum is the kernel itself, so spectral parameterization "
+                "would change nothing; leave 1×1 convolutions spatial (spectral_parametrize "
+                "skips them when it walks a model)"
+            )
+        self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}"
+
+    def basis(self, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """``B`` in ``dtype`` on ``device``, shape ``(h·w, h·w)`` (cached)."""
+        key = (dtype, torch.device(device))
+        if key not in self._cache:
+            self._cache[key] = spectral_basis(self.kernel_size, dtype=dtype, device=device)
+        return self._cache[key]
+
+    def _check(self, name: str, x: torch.Tensor) -> None:
+        if not isinstance(x, torch.Tensor) or x.dtype not in _FLOATING:
+            got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+            raise TypeError(f"{name} must be a real floating-point tensor, got {got}")
+        if x.dim() < 2 or tuple(x.shape[-2:]) != self.kernel_size:
+            raise ValueError(
+                f"{name} must have shape (..., {self.kernel_size[0]}, {self.kernel_size[1]}) "
+                f"for this SpectralWeight, got {tuple(x.shape)}; build it with the "
+                f"conv's kernel_size"
+            )
+
+    def forward(self, theta: torch.Tensor) -> torch.Tensor:
+        """Filters from spectral coordinates.
+
+        Parameters
+        ----------
+        theta : Tensor, shape ``(..., h, w)``
+            Real coordinates on the uncentred frequency grid.
+
+        Returns
+        -------
+        Tensor, shape ``(..., h, w)``
+            The real spatial filters ``F⁻¹ X(θ)``, same dtype.
+        """
+        self._check("theta", theta)
+        basis = self.basis(theta.dtype, theta.device)
+        return (theta.flatten(-2) @ basis.T).unflatten(-1, self.kernel_size)
+
+    def right_inverse(self, weight: torch.Tensor) -> torch.Tensor:
+        """Spectral coordinates of ``weight`` (shape ``(..., h, w)``): ``θ = Bᵀ f``."""
+        self._check("weight", weight)
+        basis = self.basis(weight.dtype, weight.device)
+        return (weight.flatten(-2) @ basis).unflatten(-1, self.kernel_size)
+
+
+def is_spectral(conv: nn.Module) -> bool:
+    """Whether ``conv``'s ``weight`` is parametrized by a :class:`SpectralWeight`."""
+    if not isinstance(conv, nn.Module):
+        raise TypeError(f"conv must be an nn.Module, got {type(conv).__name__}")
+    if not parametrize.is_parametrized(conv, "weight"):
+        return False
+    return any(isinstance(p, SpectralWeight) for p in conv.parametrizations["weight"])
+
+
+def _eligible(module: nn.Module) -> list[nn.Conv2d]:
+    return [
+        m for m in module.modules() if isinstance(m, nn.Conv2d) and tuple(m.kernel_size) != (1, 1)
+    ]
+
+
+def spectral_parametrize(module: nn.Module) -> nn.Module:
+    """Learn every ``nn.Conv2d`` filter of ``module`` by its spectrum, in place.
+
+    Registers :class:`SpectralWeight` on the ``weight`` of ``module`` itself if it is a
+    ``nn.Conv2d``, else on every ``nn.Conv2d`` inside it whose kernel is not 1×1 (those
+    are skipped: their spectral and spatial bases coincide). The function of the model is
+    unchanged (``right_inverse``); only the optimiser's coordinates change (Rippel et
+    al., §4). Undo with ``torch.nn.utils.parametrize.remove_parametrizations(conv,
+    "weight")``.
+
+    Parameters
+    ----------
+    module : nn.Module
+        A ``nn.Conv2d`` or a model containing some.
+
+    Returns
+    -------
+    nn.Module
+        ``module`` itself. Create the optimiser *after* this call: the trainable tensor of
+        each converted convolution is now ``conv.parametrizations.weight.original``.
+
+    Raises
+    ------
+    TypeError
+        ``module`` is not an ``nn.Module``.
+    ValueError
+        ``module`` is a 1×1 ``nn.Conv2d``; it holds no ``nn.Conv2d`` with a larger kernel;
+        or one of them is already spectral (nothing is changed then).
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    if isinstance(module, nn.Conv2d) and tuple(module.kernel_size) == (1, 1):
+        raise ValueError(
+            "a 1×1 convolution's spectrum is its weight, so spectral parameterization "
+            "would change nothing; leave it spatial"
+        )
+    convs = [module] if isinstance(module, nn.Conv2d) else _eligible(module)
+    if not convs:
+        raise ValueError(
+            f"{type(module).__name__} holds no nn.Conv2d with a kernel larger than 1×1 "
+            f"to parameterize spectrally"
+        )
+    done = [name for name, m in module.named_modules() if m in convs and is_spectral(m)]
+    if done:
+        raise ValueError(
+            f"already spectral: {', '.join(n or type(module).__name__ for n in done)}; "
+            f"call spectral_parametrize once (remove with "
+            f"torch.nn.utils.parametrize.remove_parametrizations(conv, 'weight'))"
+        )
+    for conv in convs:
+        parametrize.register_parametrization(conv, "weight", SpectralWeight(conv.kernel_size))
+    return module
+
+
+def spectral_coefficients(conv: nn.Module) -> torch.Tensor:
+    """The centred complex unitary spectra of a convolution's filters, for plots.
+
+    Parameters
+    ----------
+    conv : nn.Conv2d
+        Spectral or not; the spectra are those of its current filters ``conv.weight``.
+
+    Returns
+    -------
+    Tensor, shape ``(out, in/groups, h, w)``, complex
+        ``centered(fft2(weight, norm="ortho"))``: DC at ``[h//2, w//2]``. For a spectral
+        layer these are the complex numbers its coordinates encode (``X(θ)``, module
+        doc); half-precision weights are transformed in float32.
+    """
+    if not isinstance(conv, nn.Conv2d):
+        raise TypeError(f"conv must be an nn.Conv2d, got {type(conv).__name__}")
+    weight = conv.weight
+    if weight.dtype in (torch.float16, torch.bfloat16):
+        weight = weight.float()
+    return centered(torch.fft.fft2(weight, norm="ortho"))

@@ -1,0 +1,318 @@
+"""Tests of spectral.parametrize against dense float64 DFT references."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn.utils import parametrize
+
+from spectral import experiments as ex
+from spectral.fft import CONJUGATE, FREE, REAL, centered, naive_dft2, symmetry_pattern
+from spectral.parametrize import (
+    SpectralWeight,
+    is_spectral,
+    spectral_basis,
+    spectral_coefficients,
+    spectral_parametrize,
+)
+
+# Odd, even, mixed and non-square kernels, and kernels with one side 1.
+KERNELS = [(3, 3), (5, 5), (2, 2), (4, 4), (3, 4), (4, 3), (2, 5), (1, 3), (4, 1), (7, 6)]
+kernels = pytest.mark.parametrize("kernel", KERNELS, ids=[f"{h}x{w}" for h, w in KERNELS])
+TOL = {torch.float32: 1e-5, torch.float64: 1e-12}
+
+
+def randn(*shape, dtype=torch.float64, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=generator, dtype=torch.float64).to(dtype)
+
+
+def reference_coordinates(weight: torch.Tensor) -> torch.Tensor:
+    """θ of the module doc from the dense DFT: √2 Re / √2 Im of FREE bins, Re of REAL ones."""
+    h, w = weight.shape[-2:]
+    X = naive_dft2(weight.to(torch.float64))
+    pattern = symmetry_pattern(h, w)
+    theta = torch.zeros(weight.shape, dtype=torch.float64)
+    for k in range(h):
+        for l in range(w):  # noqa: E741
+            mk, ml = (-k) % h, (-l) % w
+            if pattern[k, l] == REAL:
+                theta[..., k, l] = X[..., k, l].real
+            elif pattern[k, l] == FREE:
+                theta[..., k, l] = math.sqrt(2) * X[..., k, l].real
+                theta[..., mk, ml] = math.sqrt(2) * X[..., k, l].imag
+            else:
+                assert pattern[k, l] == CONJUGATE
+    return theta
+
+
+def conv_pair(kernel=(3, 3), groups=1, dtype=torch.float64, seed=0):
+    torch.manual_seed(seed)
+    conv = nn.Conv2d(4, 6, kernel, padding=(kernel[0] // 2, kernel[1] // 2), groups=groups)
+    conv = conv.to(dtype)
+    return conv, spectral_parametrize(copy.deepcopy(conv))
+
+
+def small_net(kernel=3, seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(3, 5, kernel, padding=kernel // 2),
+        nn.Tanh(),
+        nn.Conv2d(5, 4, kernel, padding=kernel // 2, groups=1),
+        nn.Tanh(),
+        nn.Conv2d(4, 3, 1),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+    ).double()
+
+
+# --- the map --------------------------------------------------------------------------------
+
+
+@kernels
+def test_basis_is_orthogonal(kernel):
+    B = spectral_basis(kernel)
+    n = kernel[0] * kernel[1]
+    assert B.shape == (n, n) and B.dtype == torch.float64
+    torch.testing.assert_close(B.T @ B, torch.eye(n, dtype=torch.float64), atol=1e-13, rtol=0)
+    torch.testing.assert_close(B @ B.T, torch.eye(n, dtype=torch.float64), atol=1e-13, rtol=0)
+
+
+@kernels
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_coordinates_match_dense_dft_reference(kernel, dtype):
+    weight = randn(6, 4, *kernel, dtype=dtype)
+    theta = SpectralWeight(kernel).right_inverse(weight)
+    assert theta.shape == weight.shape and theta.dtype == dtype
+    torch.testing.assert_close(
+        theta.double(), reference_coordinates(weight), atol=TOL[dtype], rtol=0
+    )
+
+
+@kernels
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_round_trip_both_ways(kernel, dtype):
+    param = SpectralWeight(kernel)
+    weight = randn(3, 2, *kernel, dtype=dtype, seed=1)
+    theta = randn(3, 2, *kernel, dtype=dtype, seed=2)
+    torch.testing.assert_close(param(param.right_inverse(weight)), weight, atol=TOL[dtype], rtol=0)
+    torch.testing.assert_close(param.right_inverse(param(theta)), theta, atol=TOL[dtype], rtol=0)
+
+
+@kernels
+def test_spectral_coefficients_are_the_encoded_spectra(kernel):
+    _, spectral = conv_pair(kernel)
+    theta = spectral.parametrizations.weight.original.detach()
+    expected = centered(naive_dft2(spectral.weight.detach()))
+    got = spectral_coefficients(spectral)
+    assert got.shape == (6, 4, *kernel) and got.is_complex()
+    torch.testing.assert_close(got, expected, atol=1e-12, rtol=0)
+    # Parseval through the orthogonal map: Σθ² = ‖X‖² = ‖f‖² per filter.
+    torch.testing.assert_close(
+        theta.pow(2).sum((-2, -1)), got.abs().pow(2).sum((-2, -1)), atol=1e-12, rtol=0
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    seed=st.integers(0, 2**16),
+)
+def test_map_is_a_linear_isometry(h, w, seed):
+    if (h, w) == (1, 1):
+        return
+    param = SpectralWeight((h, w))
+    a, b = randn(2, h, w, seed=seed), randn(2, h, w, seed=seed + 1)
+    torch.testing.assert_close(param(2.5 * a - b), 2.5 * param(a) - param(b), atol=1e-12, rtol=0)
+    torch.testing.assert_close(param(a).pow(2).sum(), a.pow(2).sum(), atol=1e-12, rtol=0)
+    torch.testing.assert_close((param(a) * param(b)).sum(), (a * b).sum(), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("kernel", [(3, 3), (4, 4), (2, 3)])
+def test_gradcheck(kernel):
+    param = SpectralWeight(kernel)
+    theta = randn(2, 2, *kernel).requires_grad_()
+    assert torch.autograd.gradcheck(param, (theta,))
+    assert torch.autograd.gradgradcheck(param, (theta,))
+    weight = randn(2, 2, *kernel).requires_grad_()
+    assert torch.autograd.gradcheck(param.right_inverse, (weight,))
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+@kernels
+@pytest.mark.parametrize("groups", [1, 2])
+def test_registration_keeps_function_and_counts(kernel, groups):
+    spatial, spectral = conv_pair(kernel, groups=groups)
+    assert is_spectral(spectral) and not is_spectral(spatial)
+    theta = spectral.parametrizations.weight.original
+    assert theta.shape == spatial.weight.shape  # exactly h·w reals per filter
+    assert theta.numel() == spatial.weight.numel() == 6 * (4 // groups) * kernel[0] * kernel[1]
+    assert sum(p.numel() for p in spectral.parameters()) == sum(
+        p.numel() for p in spatial.parameters()
+    )
+    x = randn(2, 4, 9, 8)
+    torch.testing.assert_close(spectral(x), spatial(x), atol=1e-12, rtol=0)
+
+
+def test_float32_registration_and_dtype_moves():
+    spatial, spectral = conv_pair((5, 5), dtype=torch.float32)
+    x = randn(2, 4, 8, 8, dtype=torch.float32)
+    torch.testing.assert_close(spectral(x), spatial(x), atol=1e-5, rtol=0)
+    spectral.double(), spatial.double()
+    assert spectral.weight.dtype == torch.float64
+    torch.testing.assert_close(spectral(x.double()), spatial(x.double()), atol=1e-5, rtol=0)
+
+
+def test_walking_a_model_skips_1x1_and_keeps_outputs():
+    net = small_net(kernel=5)
+    spatial = copy.deepcopy(net)
+    assert spectral_parametrize(net) is net
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+    assert [is_spectral(c) for c in convs] == [True, True, False]
+    x = randn(3, 3, 10, 9)
+    torch.testing.assert_close(net(x), spatial(x), atol=1e-12, rtol=0)
+
+
+def test_remove_parametrizations_restores_a_plain_conv():
+    spatial, spectral = conv_pair((3, 4))
+    with torch.no_grad():
+        spectral.parametrizations.weight.original.mul_(0.5)
+    expected = spectral.weight.detach().clone()
+    parametrize.remove_parametrizations(spectral, "weight")
+    assert not is_spectral(spectral) and isinstance(spectral.weight, nn.Parameter)
+    torch.testing.assert_close(spectral.weight.detach(), expected)
+
+
+def test_state_dict_round_trip():
+    _, source = conv_pair((5, 4), seed=1)
+    _, target = conv_pair((5, 4), seed=2)
+    buffer = io.BytesIO()
+    torch.save(source.state_dict(), buffer)
+    buffer.seek(0)
+    state = torch.load(buffer)
+    assert "parametrizations.weight.original" in state
+    assert not any("basis" in key or "_cache" in key for key in state)
+    target.load_state_dict(state)
+    x = randn(2, 4, 7, 7)
+    torch.testing.assert_close(target(x), source(x), atol=0, rtol=0)
+
+
+def test_torch_compile_eager_backend():
+    spatial, spectral = conv_pair((3, 3))
+    compiled = torch.compile(spectral, backend="eager", fullgraph=True)
+    x = randn(2, 4, 8, 8)
+    torch.testing.assert_close(compiled(x), spatial(x), atol=1e-12, rtol=0)
+
+
+# --- what the optimisers do with the new basis (Rippel et al., §4.1) -------------------------
+
+
+def _train(net, optimizer, steps=25, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        x = torch.randn(8, 3, 8, 8, generator=generator, dtype=torch.float64)
+        y = torch.randint(0, 3, (8,), generator=generator)
+        loss = nn.functional.cross_entropy(net(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return [m.weight.detach().clone() for m in net.modules() if isinstance(m, nn.Conv2d)]
+
+
+def test_sgd_trajectory_is_basis_independent():
+    spatial = small_net()
+    spectral = spectral_parametrize(copy.deepcopy(spatial))
+
+    def sgd(net):
+        return torch.optim.SGD(net.parameters(), lr=0.2, momentum=0.9, weight_decay=1e-2)
+
+    before = _train(spatial, sgd(spatial), steps=0)
+    after_spatial = _train(spatial, sgd(spatial))
+    after_spectral = _train(spectral, sgd(spectral))
+    assert (
+        min(float((a - b).abs().max()) for a, b in zip(after_spatial, before, strict=True)) > 1e-2
+    )
+    for a, b in zip(after_spatial, after_spectral, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+
+
+def test_adam_trajectory_depends_on_the_basis():
+    spatial = small_net()
+    spectral = spectral_parametrize(copy.deepcopy(spatial))
+    after_spatial = _train(spatial, torch.optim.Adam(spatial.parameters(), lr=1e-2))
+    after_spectral = _train(spectral, torch.optim.Adam(spectral.parameters(), lr=1e-2))
+    differences = [
+        float((a - b).abs().max()) for a, b in zip(after_spatial, after_spectral, strict=True)
+    ]
+    assert min(differences) > 1e-3, differences
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="nn.Module"):
+        spectral_parametrize("conv")
+    with pytest.raises(ValueError, match="no nn.Conv2d"):
+        spectral_parametrize(nn.Linear(3, 4))
+    with pytest.raises(ValueError, match="1×1"):
+        spectral_parametrize(nn.Conv2d(3, 4, 1))
+    with pytest.raises(ValueError, match="no nn.Conv2d"):
+        spectral_parametrize(nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU()))
+    with pytest.raises(ValueError, match="1×1"):
+        SpectralWeight(1)
+    with pytest.raises(TypeError, match="kernel_size"):
+        SpectralWeight("3")
+    with pytest.raises(ValueError, match=">= 1"):
+        SpectralWeight((0, 3))
+    with pytest.raises(ValueError, match="shape"):
+        SpectralWeight(3)(torch.zeros(2, 3, 5, 5))
+    with pytest.raises(TypeError, match="real floating"):
+        SpectralWeight(3)(torch.zeros(2, 3, 3, 3, dtype=torch.int64))
+    with pytest.raises(TypeError, match="nn.Conv2d"):
+        spectral_coefficients(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="nn.Module"):
+        is_spectral(3)
+    _, spectral = conv_pair()
+    with pytest.raises(ValueError, match="already spectral"):
+        spectral_parametrize(spectral)
+    net = small_net()
+    spectral_parametrize(net[0])
+    with pytest.raises(ValueError, match="already spectral: 0"):
+        spectral_parametrize(net)
+    assert not is_spectral(net[2])  # nothing changed by the failed call
+
+
+# --- the experiment, end to end -------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not (Path(os.environ.get("SPECTRAL_DATA", "")) / "cifar10-jpeg.tar.gz").is_file(),
+    reason="the smoke run trains on CIFAR-10: cifar10-jpeg.tar.gz not in $SPECTRAL_DATA",
+)
+def test_smoke_profile_runs_end_to_end(tmp_path):
+    runs = ex.expand("spectral_parameterization", "smoke")
+    statuses = ex.run_experiment(runs, results=tmp_path, cache=tmp_path / "cache", log=lambda _: 0)
+    assert set(statuses.values()) == {"complete"} and len(statuses) == 2
+    records = {r.params["param"]: json.loads(r.result_path(tmp_path).read_text()) for r in runs}
+    for record in records.values():
+        assert len(record["metrics"]) == record["params"]["epochs"]
+        assert "conv1_top25_energy_spectral" in record["metrics"][-1]
+        assert len(record["final"]["conv1_filters"]) == 8
+    # same initial filters and batches, different basis for Adam: different filters
+    spatial = torch.tensor(records["spatial"]["final"]["conv1_filters"])
+    spectral = torch.tensor(records["spectral"]["final"]["conv1_filters"])
+    assert spatial.shape == spectral.shape and not torch.allclose(spatial, spectral)
