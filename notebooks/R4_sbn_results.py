@@ -126,6 +126,20 @@ print(last.groupby(["layer", "variant"])["L2 norm"].mean().unstack()
       .reindex(columns=[v for v in ORDER if v in set(last["variant"])]).round(1).to_string())
 
 # %% [markdown]
+# The largest absolute value in the same feature maps (the top of the distribution that
+# the paper's Fig. 2 shows as histograms), per epoch:
+
+# %%
+absmax_columns = [c.replace("norm/", "absmax/") for c in norm_columns]
+long_max = curves.melt(id_vars=["variant", "seed", "epoch"], value_vars=absmax_columns,
+                       var_name="layer", value_name="max |value|")
+long_max["layer"] = long_max["layer"].str.removeprefix("absmax/")
+grid = sns.relplot(data=long_max, x="epoch", y="max |value|", hue="variant", hue_order=ORDER,
+                   col="layer", kind="line", errorbar=None, height=3.5, aspect=1.2)
+grid.set(yscale="log")
+plt.show()
+
+# %% [markdown]
 # The paper's Fig. 1 observation reproduces at this scale: the output of an SBN layer has a
 # several times smaller norm than the output of one or of two batch norms. The ablations
 # locate it: the variants that divide by the spectral standard deviation (`no_pattern`,
