@@ -23,8 +23,9 @@
 # spatial nets' final test error 2.2× (3×3 filters) to 5.1× (5×5) sooner, because trained
 # filters are sparse in the Fourier basis and Adam's per-coordinate step sizes exploit
 # that; with plain SGD nothing would change ("exactly the same filters", §4.1). The
-# student reproduction {cite:p}`jain2017ecbm` did not find the speed-up and guessed at
-# initialisation or a bug in back-propagating into complex filters.
+# student reproduction {cite:p}`jain2017ecbm` names back-propagating into complex filters
+# as one of its difficulties, did not find the speed-up, and guessed that the authors'
+# filter initialisation made the difference.
 #
 # This chapter makes the construction precise and checks each step in float64: which
 # real coordinates a real filter's spectrum has (§2.1), the map from them to the filter and

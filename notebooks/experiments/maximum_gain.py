@@ -28,9 +28,17 @@
 # rates and N(0, 0.01²) initialisation were tuned for, and in it the paper's impulse of
 # value 255 is an impulse of 255 above the mean grey level.
 #
+# Recipes (MatConvNet's examples): MNIST `cnn_mnist`: batch 100, momentum 0.9, weight
+# decay 5·10⁻⁴, constant lr 0.001, 20 epochs. CIFAR-10 `cnn_cifar` (LeNet): batch 100,
+# weight decay 10⁻⁴, lr 0.05 for 30 epochs, ÷10 for 10, ÷100 for 5 (45 epochs), with the
+# per-parameter lr multipliers of `lenet_cifar` (honoured by `fit`); MatConvNet's CIFAR
+# contrast normalisation and ZCA whitening are not reproduced.
+#
 # ```bash
-# python -m spectral run maximum_gain --profile cpu     # MNIST, the 6 learning rates
-# python -m spectral run maximum_gain --profile paper --devices cuda:0   # + CIFAR-10
+# python -m spectral run maximum_gain --profile cpu          # MNIST subset, 6 learning rates
+# python -m spectral run maximum_gain --profile cpu_cifar10  # CIFAR-10 subset, 3 rates
+# python -m spectral run maximum_gain --profile paper --devices cuda:0          # full MNIST
+# python -m spectral run maximum_gain --profile paper_cifar10 --devices cuda:0  # CIFAR-10
 # ```
 
 # %% tags=["parameters"]
