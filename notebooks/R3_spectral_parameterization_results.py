@@ -290,12 +290,12 @@ if len(measured):
 # The measured factors stay close to 1 (median and range above), far from the paper's
 # 2.2–5.1×; the 5×5 cells come out somewhat ahead of the 3×3 ones, in the paper's
 # direction, but nothing like its jump from about 2× to about 5×. Caveat (i) limits
-# what this small budget can show: the factor is a ratio of two epochs at most 12, taken
-# where most spatial nets have not converged. Whether the paper's factors hold at full
-# width, on all 50,000 images and for net (5), is what the `paper` profile is for; it has
-# not been run.
-# Chapter 05
-# (section 8, Fig. 3c) shows the mechanism the paper proposes on a toy run: how unequally
-# Adam's first moments are spread over spectral coordinates compared with pixels. Fig. 3b
-# at this scale (the energy table above) shows little difference in how compact the
-# trained first-layer filters are in either basis after 12 epochs.
+# what this small budget can show: the factor is a ratio of two epoch numbers no larger
+# than the profile's epoch count, taken where most spatial nets have not converged.
+# Whether the paper's factors hold at full width, on all 50,000 images and for net (5),
+# is what the `paper` profile is for; it has not been run.
+#
+# Chapter 05 (section 8, Fig. 3c) shows the mechanism the paper proposes on a toy run:
+# how unequally Adam's first moments are spread over spectral coordinates compared with
+# pixels. Fig. 3b at this scale (the energy table above) shows little difference in how
+# compact the trained first-layer filters are in either basis at the last epoch.

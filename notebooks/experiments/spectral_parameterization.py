@@ -28,7 +28,8 @@
 # page. One run writes one result file:
 #
 # ```bash
-# python -m spectral run spectral_parameterization --profile cpu
+# python -m spectral run spectral_parameterization --profile cpu       # net (6), width 0.25
+# python -m spectral run spectral_parameterization --profile cpu_deep  # net (7), width 0.125
 # python -m spectral run spectral_parameterization --profile paper --devices cuda:0
 # python -m spectral report spectral_parameterization
 # ```
