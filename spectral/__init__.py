@@ -6,6 +6,9 @@ Modules, one idea each:
 - :mod:`spectral.pooling` — spectral pooling and frequency dropout (Rippel et al. §3)
 - :mod:`spectral.parametrize` — filters learned by their spectra (Rippel et al. §4)
 - :mod:`spectral.norm` — Spectral Batch Normalization (Cakaj et al., Algorithm 1)
+- :mod:`spectral.masks` — learned binarized frequency masks on convolution outputs
+- :mod:`spectral.corruptions` — CIFAR-10-C style image corruptions
+- :mod:`spectral.gain` — a CNN's spectral response and the Maximum Gain diagnostic
 - :mod:`spectral.models` — the papers' architectures
 - :mod:`spectral.data` — MNIST / CIFAR arrays and a tensor loader
 - :mod:`spectral.train` — the training loop
