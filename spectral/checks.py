@@ -27,7 +27,7 @@ def check_close(
     name : str
         What is compared, e.g. ``"FFT == naive DFT"``.
     actual, expected : Tensor
-        Broadcastable real or complex tensors; compared in float64/complex128.
+        Broadcastable real or complex tensors (detached); compared in float64/complex128.
     atol : float
         Absolute tolerance, ``> 0``.
 
@@ -38,8 +38,8 @@ def check_close(
     """
     if atol <= 0:
         raise ValueError(f"atol must be > 0, got {atol}")
-    a = torch.as_tensor(actual)
-    e = torch.as_tensor(expected)
+    a = torch.as_tensor(actual).detach()  # values only: outputs of modules may carry grads
+    e = torch.as_tensor(expected).detach()
     wide = torch.complex128 if (a.is_complex() or e.is_complex()) else torch.float64
     err = float(torch.max(torch.abs(a.to(wide) - e.to(wide)))) if a.numel() else 0.0
     if not err <= atol:

@@ -35,3 +35,9 @@ def test_check_true(capsys):
     assert capsys.readouterr().out == "✓ fact\n"
     with pytest.raises(AssertionError, match="✗ lie"):
         check_true("lie", False)
+
+
+def test_check_close_accepts_tensors_that_require_grad(recwarn):
+    x = torch.ones(3, requires_grad=True)
+    assert check_close("x == 1", x * 1.0, torch.ones(3), atol=1e-12) == 0.0
+    assert not [w for w in recwarn if "requires_grad" in str(w.message)]
