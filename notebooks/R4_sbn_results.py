@@ -113,13 +113,22 @@ plt.show()
 
 # %%
 norm_columns = [c for c in curves.columns if c.startswith("norm/layer4") and c.endswith("bn2")]
-long = curves.melt(id_vars=["variant", "seed", "epoch"], value_vars=norm_columns,
-                   var_name="layer", value_name="L2 norm")
-long["layer"] = long["layer"].str.removeprefix("norm/")
-grid = sns.relplot(data=long, x="epoch", y="L2 norm", hue="variant", hue_order=ORDER,
-                   col="layer", kind="line", errorbar=None, height=3.5, aspect=1.2)
-grid.set(yscale="log")
-plt.show()
+
+
+def plot_per_epoch(statistic: str, label: str) -> pd.DataFrame:
+    """One panel per layer of ``statistic`` (``norm`` or ``absmax``) per epoch, log scale."""
+    columns = [c.replace("norm/", f"{statistic}/") for c in norm_columns]
+    frame = curves.melt(id_vars=["variant", "seed", "epoch"], value_vars=columns,
+                        var_name="layer", value_name=label)
+    frame["layer"] = frame["layer"].str.removeprefix(f"{statistic}/")
+    grid = sns.relplot(data=frame, x="epoch", y=label, hue="variant", hue_order=ORDER,
+                       col="layer", kind="line", errorbar=None, height=3.5, aspect=1.2)
+    grid.set(yscale="log")
+    plt.show()
+    return frame
+
+
+long = plot_per_epoch("norm", "L2 norm")
 last = long[long["epoch"] == long["epoch"].max()]
 print("L2 norm after the last epoch, mean over seeds:")
 print(last.groupby(["layer", "variant"])["L2 norm"].mean().unstack()
@@ -130,14 +139,7 @@ print(last.groupby(["layer", "variant"])["L2 norm"].mean().unstack()
 # the paper's Fig. 2 shows as histograms), per epoch:
 
 # %%
-absmax_columns = [c.replace("norm/", "absmax/") for c in norm_columns]
-long_max = curves.melt(id_vars=["variant", "seed", "epoch"], value_vars=absmax_columns,
-                       var_name="layer", value_name="max |value|")
-long_max["layer"] = long_max["layer"].str.removeprefix("absmax/")
-grid = sns.relplot(data=long_max, x="epoch", y="max |value|", hue="variant", hue_order=ORDER,
-                   col="layer", kind="line", errorbar=None, height=3.5, aspect=1.2)
-grid.set(yscale="log")
-plt.show()
+max_values = plot_per_epoch("absmax", "max |value|")
 
 # %% [markdown]
 # The paper's Fig. 1 observation reproduces at this scale: the output of an SBN layer has a

@@ -35,6 +35,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from spectral.fft import centered
+
 __all__ = [
     "MaxGainTracker",
     "data_derivative",
@@ -222,7 +224,7 @@ def _spectrum_db(derivative: torch.Tensor, window: bool, db: bool) -> torch.Tens
         derivative = derivative * hann_window2d(
             h, w, dtype=derivative.dtype, device=derivative.device
         )
-    amplitude = torch.fft.fftshift(torch.fft.fft2(derivative), dim=(-2, -1)).abs()
+    amplitude = centered(torch.fft.fft2(derivative)).abs()
     return 20.0 * torch.log10(amplitude) if db else amplitude
 
 
