@@ -99,11 +99,10 @@ print(f"CIFAR-10 runs (Fig. 10–11): {len(cifar)}")
 # Top row: the base rate and its increases (the paper's Fig. 8); bottom row: the base
 # rate and its decreases (Fig. 9). Colours as in the paper: red ×1, green ×2, blue ×3
 # (or ×1/3), black ×4 (or ×1/10). Solid lines: training, dashed: validation. The training
-# loss and
-# error are running averages over the epoch, as MatConvNet reports them; the error axis
-# is logarithmic above 0.1 % and linear below, since the training error reaches 0. The
-# Maximum Gain at initialisation (far below the trained values) is in the table below.
-# The full-scale runs first, then the subset.
+# loss and error are running averages over the epoch, as MatConvNet reports them; the
+# error axis is logarithmic above 0.1 % and linear below, since the training error reaches
+# 0. The Maximum Gain at initialisation (far below the trained values) is in the table
+# below. The full-scale runs first, then the subset.
 
 
 # %%
