@@ -26,6 +26,7 @@
 #
 # ```bash
 # python -m spectral run maximum_gain --profile paper --devices cpu,cpu  # full MNIST, 6 rates
+# python -m spectral run maximum_gain --profile paper --seeds 1 --devices cpu,cpu  # repeat
 # python -m spectral run maximum_gain --profile cpu          # MNIST subset, for comparison
 # python -m spectral run maximum_gain --profile cpu_cifar10  # CIFAR-10 subset
 # python -m spectral run maximum_gain --profile paper_cifar10 --devices cuda:0  # CIFAR-10
@@ -51,7 +52,9 @@
 # sixth of the training set (validation on half the test set) with everything else
 # equal; it was our first, cheaper reproduction. Both are analysed with the same code
 # below: the full-scale runs are the reproduction, the subset shows which conclusions
-# depend on the amount of data.
+# depend on the amount of data. The full-scale sweep was repeated with a second seed (other
+# initial weights and data order) to see which verdicts survive that change; each sweep
+# of six runs is analysed on its own.
 
 # %%
 import json
@@ -92,6 +95,12 @@ for profile, name in SCALES.items():
     )
 cifar = [r for r in load_results("maximum_gain") if r["params"].get("dataset") == "cifar10"]
 print(f"CIFAR-10 runs (Fig. 10–11): {len(cifar)}")
+# One sweep over the six learning rates per scale and seed; each is analysed on its own.
+sweeps = {
+    f"{name}, seed {seed}": [r for r in records[profile] if r["params"]["seed"] == seed]
+    for profile, name in SCALES.items()
+    for seed in sorted({r["params"]["seed"] for r in records[profile]})
+}
 
 # %% [markdown]
 # ## Curves in the paper's layout (Fig. 8–9)
@@ -139,7 +148,7 @@ def epoch_table(runs: list[dict], base: float = BASE) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-curves = {profile: epoch_table(runs) for profile, runs in records.items()}
+curves = {name: epoch_table(runs) for name, runs in sweeps.items()}
 
 COLOURS = {1: "red", 2: "green", 3: "blue", 4: "black", 1 / 3: "blue", 1 / 10: "black"}
 GROUPS = {"increased": [1, 2, 3, 4], "decreased": [1, 1 / 3, 1 / 10]}
@@ -182,11 +191,10 @@ def plot_paper_layout(
     plt.show()
 
 
-for profile, name in SCALES.items():
-    if curves[profile].empty:
-        print(f"{name}: no results yet")
-    else:
-        plot_paper_layout(curves[profile], f"MNIST, {name}; the paper's Fig. 8–9")
+for name, table in curves.items():
+    plot_paper_layout(table, f"MNIST, {name}; the paper's Fig. 8–9")
+if not curves:
+    print("no MNIST results yet")
 
 # %% [markdown]
 # ## Final numbers, and the cost of the measurement
@@ -197,11 +205,9 @@ for profile, name in SCALES.items():
 # one CPU thread per run (two runs shared the 2-core machine).
 
 # %%
-for profile, name in SCALES.items():
-    if not records[profile]:
-        continue
+for name, runs in sweeps.items():
     rows = []
-    for r in records[profile]:
+    for r in runs:
         m = r["metrics"]
         last = m[-1]
         tracker_s = [x.get("max_gain_time_s", 0) + x.get("max_gain_logit_time_s", 0) for x in m]
@@ -282,7 +288,7 @@ def observations(table: pd.DataFrame) -> dict[str, str]:
     return found
 
 
-compare = pd.DataFrame({name: observations(curves[p]) for p, name in SCALES.items()})
+compare = pd.DataFrame({name: observations(table) for name, table in curves.items()})
 compare.index.name = "paper (MNIST, §IV-A)"
 with pd.option_context("display.max_colwidth", 80, "display.width", 250):
     print(compare.astype(object).fillna("no run").to_string())
@@ -391,9 +397,9 @@ def curve_measures(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("factor") if rows else pd.DataFrame()
 
 
-for profile, name in SCALES.items():
+for name, table in curves.items():
     print(name)
-    print(curve_measures(curves[profile]).to_string(float_format=lambda v: f"{v:.3g}"), "\n")
+    print(curve_measures(table).to_string(float_format=lambda v: f"{v:.3g}"), "\n")
 
 # %%
 RULES = (
@@ -508,7 +514,7 @@ def test_rules(table: pd.DataFrame, name: str) -> dict[str, str]:
     return found
 
 
-verdicts = {name: test_rules(curves[profile], name) for profile, name in SCALES.items()}
+verdicts = {name: test_rules(table, name) for name, table in curves.items()}
 print(pd.DataFrame(verdicts).to_string())
 
 # %% [markdown]
@@ -521,7 +527,8 @@ print(pd.DataFrame(verdicts).to_string())
 # differs from the paper's by the softmax's normalisation:
 
 # %%
-full = curves["paper"]
+FULL = f"{SCALES['paper']}, seed 0"
+full = curves.get(FULL, pd.DataFrame())
 if not full.empty:
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharex=True)
     for f in factors(full):
@@ -531,7 +538,7 @@ if not full.empty:
     axes[0].set(title="softmax, p_i = 1/score (paper)", xlabel="epoch", ylabel="dB")
     axes[1].set(title="logits, p_i = 1/score", xlabel="epoch", ylabel="dB")
     axes[0].legend(fontsize=7, ncol=2)
-    fig.suptitle(SCALES["paper"])
+    fig.suptitle(FULL)
     plt.tight_layout()
     plt.show()
 
