@@ -536,10 +536,10 @@ else:
 #   Gaussian's closed-form transfer function where the ReLU is active, and the impulse
 #   response with the Gaussian-times-Dirichlet closed form, with and without the window.
 # * The ImageNet comparison (Fig. 6–7) is not repeatable here. The training diagnostic
-#   (Fig. 8–9) is reproduced on MNIST at the paper's scale in R6: the rise-then-plateau
-#   shape of the curves and the rules for a too-high learning rate (1) and convergence (3)
-#   hold; the rule for a too-low learning rate (2) does not, and the overfitting rule (4)
-#   could not be tested on MNIST.
+#   (Fig. 8–9) is reproduced on MNIST at the paper's scale in R6, with two seeds: the
+#   rise-then-plateau shape of the curves and the rules for a too-high learning rate (1)
+#   and convergence (3) hold in both; the rules for a too-low learning rate (2) and for
+#   overfitting (4) hold in one seed only.
 #
 # ## Exercises
 #
