@@ -36,7 +36,7 @@
 #
 # ```bash
 # python -m spectral run maximum_gain --profile cpu          # MNIST subset, 6 learning rates
-# python -m spectral run maximum_gain --profile cpu_cifar10  # CIFAR-10 subset, 3 rates
+# python -m spectral run maximum_gain --profile cpu_cifar10  # CIFAR-10 subset, 6 rates
 # python -m spectral run maximum_gain --profile paper --devices cuda:0          # full MNIST
 # python -m spectral run maximum_gain --profile paper_cifar10 --devices cuda:0  # CIFAR-10
 # ```
