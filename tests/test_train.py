@@ -86,7 +86,7 @@ def test_callbacks_add_metrics():
 
     def norm_of_weights(epoch, model, metrics):
         seen.append(epoch)
-        return {"weight_norm": float(sum(p.norm() for p in model.parameters()))}
+        return {"weight_norm": float(sum(p.detach().norm() for p in model.parameters()))}
 
     result = fit(toy_model(), train, test, CONFIG, callbacks=[norm_of_weights], progress=False)
     assert seen == [1, 2, 3, 4] and "weight_norm" in result["final"]
