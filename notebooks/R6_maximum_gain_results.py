@@ -558,11 +558,11 @@ if not full.empty:
 # an overfitting run), and the variability at the initial learning rate (epochs 1–30)
 # against that after the first ÷10 step (epochs 31–45), and the four rules are tested as
 # on MNIST, with the same thresholds (dotted lines: the learning-rate steps). A gain of
-# −∞ dB means that the
-# data derivative is exactly zero in float32: with the paper's projection this happens when
-# the softmax saturates on the impulse (score 1), since then $\partial \log z_i = 0$, and
-# with any projection when dead ReLUs cut every path from the input to the output; such
-# epochs are counted, not drawn, and make the variability undefined (nan).
+# −∞ dB means that the data derivative is exactly zero in float32: with the paper's
+# projection this happens when the softmax saturates on the impulse (score 1), since then
+# $\partial \log z_i = 0$, and with any projection when dead ReLUs cut every path from
+# the input to the output; such epochs are counted, not drawn, and make the variability
+# undefined (nan).
 
 # %%
 CIFAR_BASE = 0.05
