@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import torch
 
+from spectral._io import derive_seed
+
 __all__ = ["CORRUPTIONS", "GaussianNoiseLoader", "corrupt", "plasma_fractal"]
 
 _GAUSSIAN = (0.04, 0.06, 0.08, 0.09, 0.10)
@@ -226,7 +228,7 @@ class GaussianNoiseLoader:
             self.loader.set_epoch(epoch)
 
     def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch + 7)
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, "noise", self.epoch))
         mean, std = self.loader.mean, self.loader.std
         for x, y in self.loader:
             sigma = self.sigma_max * torch.rand(len(x), 1, 1, 1, generator=generator)

@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from spectral._io import atomic_write, derive_seed
 from spectral.corruptions import corrupt  # re-exported: spectral.data.corrupt
 
 __all__ = [
@@ -92,8 +93,27 @@ _SPECS = {
     ),
 }
 
-#: Names accepted by :func:`get_dataset` and :func:`load_arrays`.
-DATASETS = tuple(_SPECS)
+#: A small generated data set with the shape of CIFAR-10, for tests and smoke runs.
+SYNTHETIC = "synthetic"
+_SYNTHETIC_SIZES = (640, 200)  # (train, test) images
+
+#: Names accepted by :func:`load_arrays` (all but ``synthetic`` also by :func:`get_dataset`).
+DATASETS = (*_SPECS, SYNTHETIC)
+
+
+def _synthetic_split(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-shaped uint8 images: one smooth random pattern per class plus pixel noise.
+
+    Deterministic (fixed seeds), the same on every machine, learnable in a few epochs;
+    the training and test splits draw different noise.
+    """
+    patterns = torch.randn(10, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    patterns = torch.nn.functional.interpolate(patterns, size=(32, 32), mode="bilinear")
+    n = _SYNTHETIC_SIZES[0 if train else 1]
+    generator = torch.Generator().manual_seed(1 if train else 2)
+    labels = torch.arange(n) % 10
+    images = patterns[labels] + 0.8 * torch.randn(n, 3, 32, 32, generator=generator)
+    return (images * 40 + 128).clamp(0, 255).to(torch.uint8), labels
 
 
 def _spec(name: str) -> _Spec:
@@ -243,9 +263,10 @@ def load_arrays(
 
     Parameters
     ----------
-    name : {"mnist", "cifar10", "cifar100"}
+    name : {"mnist", "cifar10", "cifar100", "synthetic"}
     train : bool
-        Training split (MNIST 60,000, CIFAR 50,000 images) or test split (10,000).
+        Training split (MNIST 60,000, CIFAR 50,000 images) or test split (10,000);
+        ``synthetic`` (generated, no files): 640 and 200 images of CIFAR-10's shape.
     root : path, optional
         Folder with torchvision's files or the offline archives; default ``$SPECTRAL_DATA``.
     download : bool
@@ -265,6 +286,8 @@ def load_arrays(
     FileNotFoundError
         The data are nowhere to be found; the message says how to get them.
     """
+    if name == SYNTHETIC:
+        return _synthetic_split(train)
     spec = _spec(name)
     folder = data_root(root)
     if download and folder is None:
@@ -282,10 +305,8 @@ def load_arrays(
         payload = torch.load(cached, weights_only=True)
         return payload["images"], payload["labels"]
     images, labels = _decode_archive(_verified(archive, spec), spec, train)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".tmp{os.getpid()}")
-    torch.save({"images": images, "labels": labels}, partial)
-    partial.replace(cached)  # atomic: a killed run never leaves a half-written cache
+    payload = {"images": images, "labels": labels}
+    atomic_write(cached, lambda f: torch.save(payload, f))  # never a half-written cache
     return images, labels
 
 
@@ -472,7 +493,7 @@ class TensorLoader:
         return torch.where(flip, cropped.flip(-1), cropped)
 
     def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, "batches", self.epoch))
         n = len(self.labels)
         order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
@@ -517,6 +538,7 @@ def make_loaders(
     seed: int = 0,
     root: str | os.PathLike | None = None,
     eval_batch_size: int = 500,
+    units: str = "standard",
 ) -> Loaders:
     """Train / validation / test loaders of one data set, as every experiment builds them.
 
@@ -540,6 +562,11 @@ def make_loaders(
         Test images to use (class-balanced); 0 means all.
     device, seed, root
         As in :class:`TensorLoader` and :func:`load_arrays`.
+    units : {"standard", "matconvnet"}
+        ``standard``: per-channel mean 0 and standard deviation 1 over the training
+        images. ``matconvnet``: pixel values 0–255 minus the per-channel training mean,
+        not divided by a standard deviation (the input scale of MatConvNet's examples,
+        for which Stamatescu & McDonnell's learning rates were tuned).
 
     Returns
     -------
@@ -547,6 +574,8 @@ def make_loaders(
     """
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if units not in ("standard", "matconvnet"):
+        raise ValueError(f"units must be 'standard' or 'matconvnet', got {units!r}")
     train_images, train_labels = load_arrays(dataset, train=True, root=root)
     test_images, test_labels = load_arrays(dataset, train=False, root=root)
     n_val = round(val_fraction * len(train_labels))
@@ -555,6 +584,8 @@ def make_loaders(
         test_ix, _ = balanced_split(test_labels, first=test_subset)
         test_images, test_labels = test_images[test_ix], test_labels[test_ix]
     mean, std = channel_stats(train_images[train_ix])
+    if units == "matconvnet":
+        std = torch.full_like(mean, 1 / 255)  # (x/255 - mean) / (1/255) = x - 255·mean
 
     def loader(images, labels, train):
         return TensorLoader(

@@ -62,7 +62,7 @@ def test_checksum_mismatch_is_detected(tmp_path):
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="mnist, cifar10, cifar100"):
         load_arrays("imagenet", train=True)
-    assert DATASETS == ("mnist", "cifar10", "cifar100")
+    assert DATASETS == ("mnist", "cifar10", "cifar100", "synthetic")
 
 
 @pytest.mark.parametrize("name", ["mnist", "cifar10", "cifar100"])

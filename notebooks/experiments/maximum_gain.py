@@ -47,110 +47,32 @@ model = "lenet_mnist"
 epochs = 20
 batch_size = 100
 lr = 0.001
-momentum = 0.9
-weight_decay = 5e-4
-schedule = "constant"  # CIFAR-10 (MatConvNet's cnn_cifar LeNet): "multistep", ÷10 at 30, 40
-milestones = []
-train_subset = 0  # 0: all 60,000 (MNIST) / 50,000 (CIFAR-10) training images
-test_subset = 0  # 0: the whole test split (the paper's "validation" set)
+augment = False
+units = "matconvnet"  # pixel values 0–255 minus the per-channel mean
 impulse_value = 255.0  # the paper's impulse, in MatConvNet's input units
-seed = 0
-device = "cpu"
-data_root = None
-experiment = "maximum_gain"
-run_id = "interactive"
-profile = "interactive"
-run_params = {}  # the engine sets these three: the run's parameters as recorded,
-result_path = None  # where its result goes (None: keep nothing)
-checkpoint_path = None  # and its checkpoint (resumed from if present)
+# Shared settings not listed here keep spectral.recipe.StandardRun's defaults.
 
 # %%
-import time
-
-import torch
-
-from spectral.data import TensorLoader, balanced_split, channel_stats, load_arrays
-from spectral.experiments import write_result
 from spectral.gain import MaxGainTracker
 from spectral.models import create
-from spectral.train import TrainConfig, fit, seed_everything
+from spectral.recipe import StandardRun
 
-seed_everything(seed)
-start = time.perf_counter()
-train_images, train_labels = load_arrays(dataset, train=True, root=data_root)
-test_images, test_labels = load_arrays(dataset, train=False, root=data_root)
-train_ix, _ = balanced_split(train_labels, first=train_subset)
-if test_subset:
-    test_ix, _ = balanced_split(test_labels, first=test_subset)
-    test_images, test_labels = test_images[test_ix], test_labels[test_ix]
-mean, _ = channel_stats(train_images[train_ix])
-units = torch.full_like(mean, 1 / 255)  # (x/255 - mean) / (1/255) = x - 255·mean
+run = StandardRun.from_namespace(globals())
+loaders = run.loaders()
+net = create(model, num_classes=loaders.num_classes, in_channels=loaders.in_channels)
+print(f"lr multipliers: {net.lr_multipliers or 'none'}")
 
-
-def loader(images, labels, train):
-    return TensorLoader(
-        images,
-        labels,
-        batch_size=batch_size if train else 500,
-        mean=mean,
-        std=units,
-        shuffle=train,
-        device=device,
-        seed=seed,
-    )
-
-
-train_loader = loader(train_images[train_ix], train_labels[train_ix], True)
-test_loader = loader(test_images, test_labels, False)
-print(f"{dataset}: {len(train_loader.labels)} train, {len(test_loader.labels)} validation (test)")
-net = create(model, num_classes=10, in_channels=train_images.shape[1])
-print(f"{model}: {sum(p.numel() for p in net.parameters()):,} parameters, "
-      f"lr multipliers {net.lr_multipliers or 'none'}")
+# %% [markdown]
+# The paper's measure (f ends in the softmax, p_i = 1/score) and, for comparison, the
+# same projection on the logits; measured once before training and after every epoch.
 
 # %%
-# The paper's measure (f ends in the softmax, p_i = 1/score) and, for comparison, the
-# same projection on the logits.
 trackers = [
     MaxGainTracker(value=impulse_value, key="max_gain"),
     MaxGainTracker(value=impulse_value, key="max_gain_logit", softmax=False),
 ]
-init_gain = {}
-for tracker in trackers:
-    init_gain |= tracker(0, net, {})
+init_gain = {k: v for tracker in trackers for k, v in tracker(0, net, {}).items()}
 print({k: v for k, v in init_gain.items() if not k.endswith("time_s")})
-
-config = TrainConfig(
-    epochs=epochs,
-    optimizer="sgd",
-    lr=lr,
-    momentum=momentum,
-    weight_decay=weight_decay,
-    schedule=schedule,
-    milestones=tuple(milestones),
-)
-history = fit(
-    net,
-    train_loader,
-    test_loader,
-    config,
-    device=device,
-    checkpoint=checkpoint_path,
-    callbacks=trackers,
-)
-final = dict(history["final"]) | {"init": init_gain}
-print(history["status"], {k: round(v, 4) for k, v in final.items() if isinstance(v, float)})
-
-# %%
-if result_path is not None:
-    write_result(
-        result_path,
-        experiment=experiment,
-        run_id=run_id,
-        params=run_params,
-        status=history["status"],
-        metrics=history["epochs"],
-        final=final,
-        wall_time_s=time.perf_counter() - start,
-        device=device,
-        extra={"torch_threads": torch.get_num_threads()},
-    )
+outcome = run.train(net, loaders, callbacks=trackers)
+outcome.final["init"] = init_gain
+run.save(outcome)
