@@ -766,9 +766,10 @@ plt.show()
 # tensor; `SpectralPool2d(output_size, freq_dropout=None, impl="matrix", generator=None)` as
 # a layer; `freq_dropout_schedule(M, α, β)` for the per-layer $c_m$. Gradients come from
 # autograd (a small hand-written backward only for the rank-1 corner step of the matrix
-# form, gradchecked in the tests). Under `torch.autocast` the layer computes in float32 and
-# returns the autocast dtype; FFTs in half precision are not available on CPUs and only for
-# power-of-two sizes on CUDA.
+# form, gradchecked in the tests). Under `torch.autocast` it follows the package's policy
+# (`spectral._validate`): a half-precision input (a convolution's bf16 output) is pooled in
+# float32 and returned in its own dtype; a float32 input stays float32. FFTs in half
+# precision are not available on CPUs and only for power-of-two sizes on CUDA.
 
 # %%
 net = torch.nn.Sequential(

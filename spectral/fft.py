@@ -21,6 +21,8 @@ import math
 
 import torch
 
+from spectral._validate import FLOATING
+
 __all__ = [
     "CONJUGATE",
     "FREE",
@@ -43,7 +45,6 @@ REAL = 1
 #: Bin whose value is the complex conjugate of its (``FREE``) mirror.
 CONJUGATE = 2
 
-_REAL_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _COMPLEX_DTYPES = (torch.complex64, torch.complex128)
 
 
@@ -57,7 +58,7 @@ def _check_size(name: str, n: int) -> None:
 def _check_map(name: str, x: torch.Tensor, *, any_dtype: bool = False) -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not any_dtype and x.dtype not in _REAL_DTYPES + _COMPLEX_DTYPES:
+    if not any_dtype and x.dtype not in FLOATING + _COMPLEX_DTYPES:
         raise TypeError(
             f"{name} must have a floating or complex dtype, got {x.dtype}; "
             f"convert it first, e.g. {name}.to(torch.float64)"

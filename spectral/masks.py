@@ -39,6 +39,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from spectral._validate import FLOATING, in_compute_dtype
+
 __all__ = [
     "FrequencyMask",
     "MaskedConv2d",
@@ -51,8 +53,6 @@ __all__ = [
     "named_masks",
     "set_random_drop_",
 ]
-
-_FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 def _positive_int(name: str, value: int) -> int:
@@ -133,9 +133,9 @@ class FrequencyMask(nn.Module):
 
     Shape
     -----
-    ``(N, C, H, W)`` real floating point → same shape and dtype. Under ``torch.autocast``
-    the FFTs run in float32 and the output has the autocast dtype; float16/bfloat16
-    inputs are computed in float32.
+    ``(N, C, H, W)`` real floating point, any memory format → same shape and dtype. The
+    FFTs run in float32 for float16/bfloat16 input (float64 for float64), autocast
+    disabled: the package's dtype policy, :mod:`spectral._validate` (bf16 in, bf16 out).
 
     Notes
     -----
@@ -203,7 +203,7 @@ class FrequencyMask(nn.Module):
     def _check_input(self, x: torch.Tensor) -> None:
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"FrequencyMask expects a torch.Tensor, got {type(x).__name__}")
-        if x.dtype not in _FLOATING:
+        if x.dtype not in FLOATING:
             raise TypeError(
                 f"FrequencyMask expects real floating-point maps, got {x.dtype}; "
                 "convert them first, e.g. x.float()"
@@ -223,25 +223,20 @@ class FrequencyMask(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        device_type = x.device.type
-        if x.dtype == torch.float64:
-            compute, out_dtype = torch.float64, torch.float64
-        elif torch.is_autocast_enabled(device_type):
-            compute, out_dtype = torch.float32, torch.get_autocast_dtype(device_type)
+        return in_compute_dtype(self._masked, x)
+
+    def _masked(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer on ``x`` already in its compute dtype, autocast off."""
+        spectrum = torch.fft.rfft2(x)
+        if self.training and self.random_drop > 0:
+            keep = torch.rand(self.latent.shape[-2:], device=x.device) >= self.random_drop
+            spectrum = spectrum * keep.to(x.dtype)
+        latent = self.latent.to(x.dtype)
+        if self.binarize:
+            masked = _BinarizedMask.apply(spectrum, latent, self.threshold)
         else:
-            compute, out_dtype = torch.float32, x.dtype
-        with torch.autocast(device_type, enabled=False):
-            spectrum = torch.fft.rfft2(x.to(compute))
-            if self.training and self.random_drop > 0:
-                keep = torch.rand(self.latent.shape[-2:], device=x.device) >= self.random_drop
-                spectrum = spectrum * keep.to(compute)
-            latent = self.latent.to(compute)
-            if self.binarize:
-                masked = _BinarizedMask.apply(spectrum, latent, self.threshold)
-            else:
-                masked = spectrum * latent.clamp(0.0, 1.0)
-            y = torch.fft.irfft2(masked, s=(self.height, self.width))
-        return y.to(out_dtype)
+            masked = spectrum * latent.clamp(0.0, 1.0)
+        return torch.fft.irfft2(masked, s=(self.height, self.width))
 
     def extra_repr(self) -> str:
         shared = "shared" if self.channels is None else f"channels={self.channels}"
@@ -306,7 +301,10 @@ class MaskedConv2d(nn.Conv2d):
 
     Shape
     -----
-    ``(N, in_channels, H, W) → (N, out_channels, H_out, W_out)``.
+    ``(N, in_channels, H, W) → (N, out_channels, H_out, W_out)``. The convolution runs as
+    ``nn.Conv2d`` does (in the autocast dtype under autocast), the mask follows the
+    package's dtype policy (:mod:`spectral._validate`), so the output has the
+    convolution's dtype.
     """
 
     def __init__(

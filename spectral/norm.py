@@ -77,6 +77,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from spectral._validate import in_compute_dtype
+
 __all__ = ["SpectralBatchNorm2d", "norm_variant"]
 
 Impl = Literal["spatial", "fft"]
@@ -187,6 +189,13 @@ class _SpatialSpec:
     var_gain: float
 
 
+def _memory_format(x: torch.Tensor) -> torch.memory_format:
+    """``channels_last`` for a ``channels_last`` (and not contiguous) ``x``, else contiguous."""
+    if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 class _SpatialBatchSBN(torch.autograd.Function):
     """SBN with batch statistics in the spatial domain, with a hand-derived fused backward.
 
@@ -204,10 +213,16 @@ class _SpatialBatchSBN(torch.autograd.Function):
     output; backward, ``Σ g·x`` and the input gradient built in place (scaled ``g``, plus
     ``x`` and the row sums times per-channel factors, plus a row-0 term). The backward is
     hand-derived and once-differentiable; use ``impl="fft"`` for higher-order gradients.
+    A ``channels_last`` ``x`` (or gradient, or any other strides) is computed on a
+    contiguous copy: the row products need rows, and strided reductions are many times
+    slower than the copies; ``y`` and the input gradient come back ``channels_last`` for
+    a ``channels_last`` ``x``.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, var_offset, spec):
+        ctx.memory_format = _memory_format(x)
+        x = x.contiguous()
         b, c, h, w = x.shape
         count = _coefficient_count(spec.weighting, b, h, w)
         columns, mean_kernel, pattern = _spatial_bases(spec.weighting, w, x.dtype, x.device)
@@ -239,12 +254,13 @@ class _SpatialBatchSBN(torch.autograd.Function):
         mean_out = torch.zeros(c, 2, dtype=x.dtype, device=x.device)
         mean_out[:, : mean.shape[1]] = spec.alpha * mean
         ctx.mark_non_differentiable(mean_out, var)
-        return y, mean_out, var
+        return y.contiguous(memory_format=ctx.memory_format), mean_out, var
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_y, _grad_mean, _grad_var):
         x, weight, row_sums, mean, inv_std, scale, positive = ctx.saved_tensors
+        grad_y = grad_y.contiguous()  # e.g. channels_last from the next convolution
         spec = ctx.spec
         count, mean_gain, energy_gain, self_conjugate_gain = ctx.gains
         w = x.shape[-1]
@@ -263,6 +279,7 @@ class _SpatialBatchSBN(torch.autograd.Function):
         grad_x[:, :, 0, :] += (mean_gain * d_mean) @ mean_kernel.T
         grad_weight = None if weight is None else d_scale * inv_std
         grad_bias = d_shift[:, 0] / spec.alpha if ctx.has_bias else None
+        grad_x = grad_x.contiguous(memory_format=ctx.memory_format)
         return grad_x, grad_weight, grad_bias, None, None
 
 
@@ -324,9 +341,12 @@ class SpectralBatchNorm2d(nn.Module):
 
     Notes
     -----
-    Statistics and transforms run in float64 for float64 input and in float32 otherwise,
-    with autocast disabled inside; under autocast the output is float32, else the input's
-    dtype. Buffers: ``running_mean``, ``running_mean_imag`` (if complex), ``running_var``,
+    Dtypes and autocast follow the package's policy (:mod:`spectral._validate`): float64
+    input computes in float64, any other in float32, with autocast disabled inside, and
+    the output has the input's dtype (bf16 in, bf16 out under autocast). Any memory
+    format is accepted; ``impl="spatial"`` keeps it (``channels_last`` in, out and input
+    gradient), ``impl="fft"`` returns a contiguous output. Buffers:
+    ``running_mean``, ``running_mean_imag`` (if complex), ``running_var``,
     ``num_batches_tracked``; they never carry autograd history. With batch statistics
     ``impl="spatial"`` has a hand-derived, once-differentiable backward (double backward
     needs ``impl="fft"``).
@@ -454,12 +474,7 @@ class SpectralBatchNorm2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply SBN to ``x`` of shape ``(N, C, H, W)``; returns the same shape."""
         self._check_input(x)
-        compute_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            y = self._normalize(x.to(compute_dtype))
-        if torch.is_autocast_enabled(x.device.type):
-            return y
-        return y.to(x.dtype)
+        return in_compute_dtype(self._normalize, x)
 
     def _transform(self, x: torch.Tensor) -> torch.Tensor:
         if self.weighting == "half":

@@ -50,6 +50,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from spectral._validate import FLOATING, compute_dtype, in_compute_dtype
 from spectral.fft import CONJUGATE, FREE, centered, mirror, symmetry_pattern
 
 __all__ = [
@@ -59,8 +60,6 @@ __all__ = [
     "spectral_coefficients",
     "spectral_parametrize",
 ]
-
-_FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 def _kernel_size(kernel_size) -> tuple[int, int]:
@@ -132,7 +131,7 @@ def spectral_basis(
         basis function (Rippel et al., §2, eq. 1). ``Bᵀ B = I``.
     """
     h, w = _kernel_size(kernel_size)
-    if dtype not in _FLOATING:
+    if dtype not in FLOATING:
         raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
     return _basis64(h, w).to(dtype=dtype, device=device)
 
@@ -154,9 +153,13 @@ class SpectralWeight(nn.Module):
     Notes
     -----
     The map is the matrix product with :func:`spectral_basis` (orthogonal, float64-built,
-    cast to ``θ``'s dtype and device and cached there), equal to the FFT construction up
-    to rounding; its gradient is ``Bᵀ``, i.e. the DFT of the filter gradient in these
-    coordinates (Rippel et al., §2.2).
+    cast to the compute dtype and device and cached there), equal to the FFT construction
+    up to rounding; its gradient is ``Bᵀ``, i.e. the DFT of the filter gradient in these
+    coordinates (Rippel et al., §2.2). Dtypes follow the package's policy
+    (:mod:`spectral._validate`): under autocast the float32 ``θ`` gives float32 filters,
+    computed with autocast off, which the convolution then casts as it casts any weight.
+    ``θ`` may have any memory format (``channels_last`` after
+    ``model.to(memory_format=torch.channels_last)``); the filters are contiguous.
     """
 
     def __init__(self, kernel_size: int | tuple[int, int]):
@@ -181,7 +184,7 @@ class SpectralWeight(nn.Module):
         return self._cache[key]
 
     def _check(self, name: str, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor) or x.dtype not in _FLOATING:
+        if not isinstance(x, torch.Tensor) or x.dtype not in FLOATING:
             got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
             raise TypeError(f"{name} must be a real floating-point tensor, got {got}")
         if x.dim() < 2 or tuple(x.shape[-2:]) != self.kernel_size:
@@ -205,14 +208,18 @@ class SpectralWeight(nn.Module):
             The real spatial filters ``F⁻¹ X(θ)``, same dtype.
         """
         self._check("theta", theta)
-        basis = self.basis(theta.dtype, theta.device)
-        return (theta.flatten(-2) @ basis.T).unflatten(-1, self.kernel_size)
+        return in_compute_dtype(self._change_basis, theta, to_spatial=True)
 
     def right_inverse(self, weight: torch.Tensor) -> torch.Tensor:
         """Spectral coordinates of ``weight`` (shape ``(..., h, w)``): ``θ = Bᵀ f``."""
         self._check("weight", weight)
-        basis = self.basis(weight.dtype, weight.device)
-        return (weight.flatten(-2) @ basis).unflatten(-1, self.kernel_size)
+        return in_compute_dtype(self._change_basis, weight, to_spatial=False)
+
+    def _change_basis(self, x: torch.Tensor, *, to_spatial: bool) -> torch.Tensor:
+        """``f = B θ`` (``to_spatial``) or ``θ = Bᵀ f`` for each ``h × w`` filter of ``x``."""
+        basis = self.basis(x.dtype, x.device)
+        rows = x.flatten(-2)  # one filter per row: B θ is rows @ Bᵀ
+        return (rows @ (basis.T if to_spatial else basis)).unflatten(-1, self.kernel_size)
 
 
 def is_spectral(conv: nn.Module) -> bool:
@@ -302,6 +309,4 @@ def spectral_coefficients(conv: nn.Module) -> torch.Tensor:
     if not isinstance(conv, nn.Conv2d):
         raise TypeError(f"conv must be an nn.Conv2d, got {type(conv).__name__}")
     weight = conv.weight
-    if weight.dtype in (torch.float16, torch.bfloat16):
-        weight = weight.float()
-    return centered(torch.fft.fft2(weight, norm="ortho"))
+    return centered(torch.fft.fft2(weight.to(compute_dtype(weight)), norm="ortho"))

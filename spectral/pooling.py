@@ -42,13 +42,13 @@ from typing import Literal, NamedTuple
 import torch
 from torch import nn
 
+from spectral._validate import FLOATING, in_compute_dtype
 from spectral.fft import centered, dft_matrix, uncentered
 
 __all__ = ["SpectralPool2d", "freq_dropout_schedule", "spectral_pool"]
 
 Impl = Literal["matrix", "fft"]
 _IMPLS = ("matrix", "fft")
-_FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 # --- argument checks ------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def _size_pair(name: str, value: int | tuple[int, int] | list[int]) -> tuple[int
 def _check_map(x: torch.Tensor) -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if x.dtype not in _FLOATING:
+    if x.dtype not in FLOATING:
         hint = (
             "pool the real and imaginary parts separately"
             if x.is_complex()
@@ -270,15 +270,6 @@ def _pool_matrix(
 # --- the public function --------------------------------------------------------------------
 
 
-def _dtypes(x: torch.Tensor) -> tuple[torch.dtype, torch.dtype]:
-    """(compute dtype, output dtype); under autocast: float32 in, the autocast dtype out."""
-    device_type = x.device.type
-    if x.dtype != torch.float64 and torch.is_autocast_enabled(device_type):
-        return torch.float32, torch.get_autocast_dtype(device_type)
-    compute = torch.float64 if x.dtype == torch.float64 else torch.float32
-    return compute, x.dtype
-
-
 def spectral_pool(
     x: torch.Tensor,
     output_size: int | tuple[int, int],
@@ -315,9 +306,10 @@ def spectral_pool(
     Returns
     -------
     Tensor, shape ``(..., h, w)``
-        Real, dtype of ``x``. Under ``torch.autocast`` (float16/bfloat16 inputs or
-        float32) the computation runs in float32 and returns the autocast dtype; float16
-        and bfloat16 inputs outside autocast are computed in float32 as well.
+        Real, dtype of ``x``. Computed in float32 for float16 and bfloat16 input (float64
+        for float64), with autocast disabled: the package's dtype policy,
+        :mod:`spectral._validate`. ``x`` may have any memory format (``channels_last``
+        included); the output is contiguous.
 
     Raises
     ------
@@ -352,10 +344,8 @@ def spectral_pool(
             )
     if radius == size:
         radius = None
-    compute, out_dtype = _dtypes(x)
     pool = _pool_matrix if impl == "matrix" else _pool_fft
-    with torch.autocast(x.device.type, enabled=False):
-        return pool(x.to(compute), size, radius).to(out_dtype)
+    return in_compute_dtype(pool, x, size, radius)
 
 
 # --- frequency dropout ----------------------------------------------------------------------
@@ -419,7 +409,9 @@ class SpectralPool2d(nn.Module):
 
     Shape
     -----
-    ``(N, C, H, W)`` or ``(C, H, W)`` → ``(N, C, h, w)`` or ``(C, h, w)``.
+    ``(N, C, H, W)`` or ``(C, H, W)`` → ``(N, C, h, w)`` or ``(C, h, w)``; dtypes,
+    autocast and memory formats as :func:`spectral_pool` (the policy of
+    :mod:`spectral._validate`: bf16 in, bf16 out under autocast).
 
     Examples
     --------

@@ -317,8 +317,9 @@ def test_autocast_runs_fft_in_float32():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         y = mask(x)
         y16 = mask(x.bfloat16())
-    assert y.dtype == torch.bfloat16 and y16.dtype == torch.bfloat16
-    torch.testing.assert_close(y.float(), x, atol=0.05, rtol=0.02)
+    assert y.dtype == torch.float32 and y16.dtype == torch.bfloat16  # the autocast policy
+    torch.testing.assert_close(y, x, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(y16.float(), x, atol=0.05, rtol=0.02)
     y.float().sum().backward()
     assert mask.latent.grad is not None and mask.latent.grad.dtype == torch.float32
 

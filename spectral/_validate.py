@@ -1,0 +1,105 @@
+"""The one dtype, autocast and memory-format policy of the spectral layers, and its checks.
+
+Autocast and dtype policy
+-------------------------
+A spectral layer computes in float32 when its input is bfloat16 or float16 (and in the
+input's own dtype when it is float32 or float64), with autocast disabled inside the
+layer, and returns its output in the input's dtype. So under autocast the layer is
+transparent: bf16 in, bf16 out, like the convolutions around it; outside autocast
+nothing changes.
+
+The reasons: ``torch.fft`` has no bfloat16 kernels on the CPU and half-precision FFTs
+are inaccurate, and autocast would otherwise run the matrix products inside a layer
+(spectral pooling's operators, the basis of the spectral filters) in the low precision.
+Parameters and buffers stay in their own dtype (float32 under autocast) and are cast to
+the compute dtype inside the layer, so their gradients have their dtype; gradients with
+respect to the input have the input's dtype.
+:func:`in_compute_dtype` implements the policy, and these layers call it:
+:class:`~spectral.norm.SpectralBatchNorm2d`, :func:`~spectral.pooling.spectral_pool`
+(so :class:`~spectral.pooling.SpectralPool2d`), :class:`~spectral.masks.FrequencyMask`
+(so the mask of :class:`~spectral.masks.MaskedConv2d`, whose convolution runs as any
+``nn.Conv2d`` does) and :class:`~spectral.parametrize.SpectralWeight`.
+
+Memory format
+-------------
+Every layer accepts inputs of any strides (``channels_last`` or other non-contiguous
+views), forward and backward, with the values of the contiguous input. Spectral Batch
+Normalization's spatial form (``impl="spatial"``, the default), which sits between
+convolutions, returns its output and input gradient ``channels_last`` for a
+``channels_last`` input (it computes on contiguous copies, which cost less than its
+reductions over strided maps). Layers that end in an FFT or a matrix product over
+``(H, W)`` (SBN's ``impl="fft"``, spectral pooling, frequency masks, the spectral
+filters) return contiguous tensors rather than pay a copy; a following convolution
+takes them as they are, and its output is ``channels_last`` when its weight is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import torch
+
+__all__ = ["FLOATING", "HALF", "compute_dtype", "in_compute_dtype"]
+
+#: The real floating dtypes the spectral layers accept.
+FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+#: The dtypes that a spectral layer computes in float32 (see the module doc).
+HALF = (torch.float16, torch.bfloat16)
+
+_Result = TypeVar("_Result", bound=torch.Tensor)
+
+
+def compute_dtype(x: torch.Tensor) -> torch.dtype:
+    """The dtype a spectral layer computes in for input ``x`` (the module doc's policy).
+
+    Parameters
+    ----------
+    x : Tensor
+        Real floating point (a dtype of :data:`FLOATING`).
+
+    Returns
+    -------
+    torch.dtype
+        float32 for float16 and bfloat16 input, else ``x.dtype`` (float32 or float64).
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not a real floating-point tensor.
+    """
+    if not isinstance(x, torch.Tensor) or x.dtype not in FLOATING:
+        got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(
+            f"expected a real floating-point tensor ({', '.join(map(str, FLOATING))}), got "
+            f"{got}; convert it first, e.g. x.float()"
+        )
+    return torch.float32 if x.dtype in HALF else x.dtype
+
+
+def in_compute_dtype(function: Callable[..., _Result], x: torch.Tensor, *args, **kwargs) -> _Result:
+    """``function(x, *args, **kwargs)`` under the module doc's dtype policy.
+
+    ``x`` is cast to :func:`compute_dtype` (keeping its memory format), ``function`` runs
+    with autocast disabled for ``x``'s device type, and its result is cast back to
+    ``x.dtype``. Both casts are differentiable and free when the dtypes already agree.
+
+    Parameters
+    ----------
+    function : callable
+        Computes the layer from its input; casts its own parameters to the dtype of the
+        input it receives.
+    x : Tensor
+        The layer's input, real floating point.
+    *args, **kwargs
+        Passed on to ``function``.
+
+    Returns
+    -------
+    Tensor
+        ``function``'s result in ``x.dtype``.
+    """
+    dtype = compute_dtype(x)
+    with torch.autocast(x.device.type, enabled=False):
+        result = function(x.to(dtype), *args, **kwargs)
+    return result.to(x.dtype)
