@@ -11,8 +11,11 @@ Modules, one idea each:
 - :mod:`spectral.gain` — a CNN's spectral response and the Maximum Gain diagnostic
 - :mod:`spectral.models` — the papers' architectures
 - :mod:`spectral.data` — MNIST / CIFAR arrays and a tensor loader
-- :mod:`spectral.train` — the training loop
+- :mod:`spectral.train` — the training loop (and its fast path: bf16 autocast, channels_last)
+- :mod:`spectral.callbacks` — per-epoch measurements (feature maps, filters, masks), robustness
+- :mod:`spectral.recipe` — the standard run every experiment notebook makes
 - :mod:`spectral.experiments` — papermill experiment grids and results
+- :mod:`spectral.results` — loading results, tables and the tested verdict statistics
 - :mod:`spectral.checks` — the numerical checks the book prints
 """
 

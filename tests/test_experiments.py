@@ -1,60 +1,111 @@
 """spectral.experiments: grids, papermill runs, resume/redo, executors, reports."""
 
 import json
+import math
 import os
 from pathlib import Path
+from queue import Queue
 
+import filelock
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spectral.experiments as ex
-from spectral.__main__ import main
 
 TINY = """# %% tags=["parameters"]
 value = 1.0
 fail = False
+sleep = 0.0
+steps = 10
+label = "a"
+milestones = [1]
+anything = None
 seed = 0
-experiment = run_id = result_path = checkpoint_path = device = None
+profile = "interactive"
+threads = 1
+experiment = None
+run_id = None
 run_params = {}
+device = None
+result_path = None
+checkpoint_path = None
 
 # %%
+import os
+import time
+from pathlib import Path
+
 from spectral.experiments import write_result
 
+resumed = os.path.exists(checkpoint_path)
+Path(checkpoint_path).parent.mkdir(parents=True, exist_ok=True)
+Path(checkpoint_path).write_text(str(os.getpid()))
+print(f"score {value + seed}", flush=True)
+time.sleep(sleep)
 if fail:
     raise RuntimeError("asked to fail")
 write_result(result_path, experiment=experiment, run_id=run_id, params=run_params,
-             status="complete", metrics=[{"epoch": 1, "score": value + seed}],
-             final={"score": value + seed}, wall_time_s=0.0, device=device)
+             status="complete", metrics=[{"epoch": 1, "epoch_time_s": 2.0}],
+             final={"score": value + seed, "threads": threads, "resumed": resumed},
+             wall_time_s=0.0, device=device)
 """
+
+PROFILES = {
+    "profiles": {
+        "smoke": {
+            "params": {"value": 1.0, "epochs": 3},
+            "grid": {"fail": [False]},
+            "seeds": [0, 1],
+        }
+    }
+}
+
+
+def make_project(tmp_path: Path, monkeypatch) -> Path:
+    """A project folder holding only the TINY experiment, used as ``ex.PROJECT``."""
+    folder = tmp_path / "notebooks" / "experiments"
+    folder.mkdir(parents=True)
+    (folder / "tiny.py").write_text(TINY)
+    (folder / "tiny.json").write_text(json.dumps(PROFILES))
+    monkeypatch.setattr(ex, "PROJECT", tmp_path)
+    monkeypatch.setenv("SPECTRAL_PROJECT", str(tmp_path))  # for the runs' subprocesses
+    return tmp_path
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    folder = tmp_path / "notebooks" / "experiments"
-    folder.mkdir(parents=True)
-    (folder / "tiny.py").write_text(TINY)
-    profiles = {
-        "profiles": {
-            "smoke": {"params": {"value": 1.0}, "grid": {"fail": [False]}, "seeds": [0, 1]}
-        }
+    return make_project(tmp_path, monkeypatch)
+
+
+def _result(folder: Path, run_id: str, status: str = "complete", **fields) -> Path:
+    record = {
+        "experiment": "tiny",
+        "run_id": run_id,
+        "params": {"profile": "smoke", "seed": 0},
+        "status": status,
+        "metrics": [],
+        "final": {},
     }
-    (folder / "tiny.json").write_text(json.dumps(profiles))
-    monkeypatch.setattr(ex, "PROJECT", tmp_path)
-    monkeypatch.setenv("SPECTRAL_PROJECT", str(tmp_path))  # for submitit's subprocess
-    return tmp_path
+    path = folder / "tiny" / f"{run_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record | fields))
+    return path
 
 
-def test_expand_real_baseline_profiles():
-    runs = ex.expand("baseline", "cpu")
-    assert [r.run_id for r in runs] == ["cpu-s0", "cpu-s1", "cpu-s2"]
-    assert runs[0].params["model"] == "resnet20" and runs[1].params["seed"] == 1
+# --- grids, run ids and parameters -------------------------------------------------------------
+
+
+def test_expand_real_baseline_profile():
     runs = ex.expand("baseline", "smoke", seeds=[5], overrides={"width": 0.5})
-    assert [r.run_id for r in runs] == ["smoke-width=0.5-s5"] and runs[0].params["width"] == 0.5
+    assert [r.run_id for r in runs] == ["smoke-width=0.5-s5"]
+    assert runs[0].params["width"] == 0.5 and runs[0].params["seed"] == 5
 
 
 def test_expand_errors():
     with pytest.raises(ValueError, match="no experiment 'nope'; known: baseline"):
         ex.expand("nope", "cpu")
-    with pytest.raises(ValueError, match="choose one of smoke, cpu, paper"):
+    with pytest.raises(ValueError, match="no profile 'huge' for baseline; choose one of smoke"):
         ex.expand("baseline", "huge")
 
 
@@ -63,27 +114,227 @@ def test_grid_override_replaces_an_axis(project):
     assert [r.run_id for r in runs] == ["smoke-fail=False-s0", "smoke-fail=True-s0"]
 
 
-def test_runs_skip_done_redo_corrupt_and_record_failures(project):
-    results = project / "data" / "results"
-    runs = ex.expand("tiny", "smoke", overrides={"fail": [False, True]}, seeds=[0])
+def test_run_ids_differ_for_distinct_values(project):
+    def run_id(**overrides):
+        return ex.expand("tiny", "smoke", seeds=[0], overrides=overrides)[0].run_id
+
+    assert run_id(sleep=-0.5) == "smoke-fail=False-sleep=m0.5-s0"
+    assert run_id(sleep=0.5) == "smoke-fail=False-sleep=0.5-s0"
+    assert run_id(label="a-b") != run_id(label="a_b") == "smoke-fail=False-label=a_b-s0"
+    assert run_id(value=1.0) == "smoke-fail=False-s0"  # the profile's own value: same run
+    assert run_id(steps=3, label="x") == "smoke-fail=False-label=x-steps=3-s0"  # sorted
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+    st.sampled_from(["1.0", "m0.5", "True", "inf", "a-b", "a_b", "a__b", "_a", "2BN34"]),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_VALUES, min_size=2, max_size=6, unique_by=lambda v: json.dumps(v)))
+def test_slugs_are_injective_and_file_safe(values):
+    slugs = [ex._slug(v) for v in values]
+    assert len(set(slugs)) == len(values)
+    assert all(ex.re.fullmatch(r"[A-Za-z0-9._~]*", s) for s in slugs)
+
+
+@pytest.mark.parametrize(
+    ("name", "flag"),
+    [
+        ("seed", "--seeds"),
+        ("profile", "--profile"),
+        ("device", "--devices"),
+        ("threads", "--devices"),
+        ("run_id", "the runner sets it"),
+    ],
+)
+def test_reserved_names_name_the_flag_to_use(project, name, flag):
+    with pytest.raises(ex.ExperimentError, match=f"{name}.*cannot be set with -p: .*{flag}"):
+        ex.expand("tiny", "smoke", overrides={name: 5})
+
+
+def test_unknown_parameter_lists_the_valid_ones(project):
+    with pytest.raises(ex.ExperimentError) as info:
+        ex.parse_overrides("tiny", "smoke", ["valu=2"])
+    message = str(info.value)
+    assert "unknown parameter 'valu' for tiny; did you mean 'value'?" in message
+    assert "value (float), fail (bool)" in message and "anything (any)" in message
+    assert "seed (" not in message and "run_id (" not in message  # reserved: not offered
+
+
+@pytest.mark.parametrize(
+    ("pair", "value"),
+    [
+        ("value=2", 2.0),  # a float parameter takes an int
+        ("steps=5000", 5000),
+        ("label=hello world", "hello world"),  # a str parameter takes the text itself
+        ('label="quoted"', "quoted"),
+        ("milestones=[2, 3]", [2, 3]),
+        ("fail=[false, true]", [False, True]),  # a grid axis takes a list
+        ("anything=bf16", "bf16"),  # a None default takes any JSON, or a bare word
+        ("anything=[1]", [1]),
+    ],
+)
+def test_override_values_are_parsed_by_type(project, pair, value):
+    name = pair.partition("=")[0]
+    parsed = ex.parse_overrides("tiny", "smoke", [pair])[name]
+    assert parsed == value and type(parsed) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("steps=5e3", "steps takes an int .* got 5000.0 .*write it as an integer: steps=5000"),
+        ("steps=true", "steps takes an int"),
+        ("value=[1,", "value=\\[1,: not valid JSON; value takes a float"),
+        ("milestones=3", "milestones takes a list"),
+        ("anything=[1,", "not valid JSON"),
+        ("value", "-p expects KEY=VALUE"),
+    ],
+)
+def test_bad_override_values_are_errors(project, pair, message):
+    with pytest.raises(ex.ExperimentError, match=message):
+        ex.parse_overrides("tiny", "smoke", [pair])
+
+
+def test_expand_checks_override_types(project):
+    with pytest.raises(ex.ExperimentError, match="write it as an integer"):
+        ex.expand("tiny", "smoke", overrides={"steps": 5000.0})
+
+
+def test_results_under_pre_injective_ids_still_count(project):
+    results, cache = project / "results", project / "cache"
+    run = ex.expand("tiny", "smoke", seeds=[0], overrides={"label": "a-b"})[0]
+    assert run.legacy_id == "smoke-fail=False-label=a_b-s0" != run.run_id
+    legacy = _result(results, run.legacy_id, params=run.params)
     log = []
-    statuses = ex.run_experiment(runs, results=results, log=log.append)
+    assert ex.run_experiment([run], results=results, cache=cache, log=log.append) == {
+        run.run_id: "complete"
+    }
+    assert log == [f"skip {run.run_id}: complete (recorded as {legacy.name})"]
+    _result(results, run.legacy_id, params=run.params | {"label": "a_b"})  # another run's
+    assert ex.describe([run], results=results, cache=cache)[0].split("  ")[1] == "pending"
+
+
+# --- checkpoints, locks, folders ---------------------------------------------------------------
+
+
+def test_checkpoint_path_is_keyed_by_params_and_notebook(project):
+    cache = project / "cache"
+    a, b = (ex.expand("tiny", "smoke", seeds=[0], overrides={"value": v})[0] for v in (1, 2))
+    path = a.checkpoint_path(cache)
+    assert path.parent == cache / "checkpoints" / "tiny"
+    assert ex.re.fullmatch(r"smoke-fail=False-s0-[0-9a-f]{12}\.pt", path.name)
+    assert a.key != ex.Run(a.experiment, a.run_id, b.params).key
+    notebook = project / "notebooks" / "experiments" / "tiny.py"
+    notebook.write_text(notebook.read_text() + "\n# edited\n")
+    assert a.checkpoint_path(cache) != path
+
+
+def test_stale_checkpoints_are_moved_aside(project):
+    run = ex.expand("tiny", "smoke", seeds=[0])[0]
+    cache = project / "cache"
+    current = run.checkpoint_path(cache)
+    current.parent.mkdir(parents=True)
+    legacy = current.parent / f"{run.run_id}.pt"
+    other_key = current.parent / f"{run.run_id}-0123456789ab.pt"
+    other_run = current.parent / "smoke-fail=False-s1.pt"
+    for path in (current, legacy, other_key, other_run):
+        path.write_text("state")
+    log = []
+    ex._retire_stale_checkpoints(run, cache, log.append)
+    assert current.exists() and other_run.exists()
+    assert not legacy.exists() and not other_key.exists()
+    assert sorted(p.name for p in (current.parent / "stale").iterdir()) == sorted(
+        [legacy.name, other_key.name]
+    )
+    assert len(log) == 2 and "moved checkpoint" in log[0] and "not resumed" in log[0]
+
+
+def test_unwritable_results_folder_fails_before_running(project):
+    results = project / "results-is-a-file"
+    results.write_text("")
+    log = []
+    runs = ex.expand("tiny", "smoke")
+    with pytest.raises(ex.ExperimentError, match="results folder .* is not writable.*--results"):
+        ex.run_experiment(runs, results=results, cache=project / "cache", log=log.append)
+    assert log == []
+
+
+def test_locked_run_is_left_to_the_other_runner(project):
+    results, cache = project / "results", project / "cache"
+    runs = ex.expand("tiny", "smoke", seeds=[0])
+    path = runs[0].lock_path(cache)
+    path.parent.mkdir(parents=True)
+    log = []
+    with filelock.FileLock(path, timeout=0):
+        statuses = ex.run_experiment(runs, results=results, cache=cache, log=log.append)
+        dry = ex.describe(runs, results=results, cache=cache)
+    assert statuses == {"smoke-fail=False-s0": ex.RUNNING_ELSEWHERE}
+    assert log == ["skip smoke-fail=False-s0: running elsewhere"]
+    assert dry[0].startswith("smoke-fail=False-s0  running  ")
+
+
+def test_status_is_checked_again_once_the_lock_is_taken(project):
+    results, cache = project / "results", project / "cache"
+    run = ex.expand("tiny", "smoke", seeds=[0])[0]
+    _result(results, run.run_id)  # finished by another runner after this one looked
+    slots = Queue()
+    slots.put("cpu")
+    args = (slots, 1, results, cache, ex._Children(), print, False)
+    assert ex._local_run(run, *args) == "complete"
+
+
+def test_slurm_without_a_cluster_is_an_error(project):
+    results = project / "results"
+    runs = ex.expand("tiny", "smoke", seeds=[0])
+    with pytest.raises(ex.ExperimentError, match="no SLURM cluster reachable"):
+        ex.run_experiment(runs, results=results, executor="slurm", log=lambda _: None)
+    assert not list(results.rglob("*.json"))
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def test_runs_skip_done_redo_corrupt_and_record_failures(project):
+    results, cache = project / "data" / "results", project / "data" / "cache"
+    runs = ex.expand("tiny", "smoke", overrides={"fail": [False, True]}, seeds=[0])
+    legacy = cache / "checkpoints" / "tiny" / "smoke-fail=False-s0.pt"  # before keyed paths
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("old state")
+    log = []
+    statuses = ex.run_experiment(
+        runs, devices=["cpu", "cpu"], results=results, cache=cache, log=log.append
+    )
     assert statuses == {"smoke-fail=False-s0": "complete", "smoke-fail=True-s0": "failed"}
     good = results / "tiny" / "smoke-fail=False-s0.json"
     record = json.loads(good.read_text())
-    assert record["final"] == {"score": 1.0} and record["params"]["fail"] is False
+    threads = max(1, ex._cpu_count() // 2)
+    assert record["final"] == {"score": 1.0, "threads": threads, "resumed": False}
+    assert record["params"]["fail"] is False and record["device"].startswith("cpu (")
     assert set(record) >= {"git_sha", "versions", "device", "wall_time_s", "metrics"}
+    assert (cache / "checkpoints" / "tiny" / "stale" / legacy.name).is_file()
     failed = json.loads((results / "tiny" / "smoke-fail=True-s0.json").read_text())
-    assert "asked to fail" in failed["extra"]["error"]
+    assert failed["extra"]["error"] == "RuntimeError: asked to fail"
+    notebook = cache / "runs" / "tiny" / "smoke-fail=True-s0.ipynb"
+    assert f"smoke-fail=True-s0: failed: RuntimeError: asked to fail (notebook: {notebook})" in log
+    assert "[smoke-fail=False-s0] score 1.0" in log  # the run's output, with its id
     assert not list((results / "tiny").glob(".*tmp*"))  # no temp files left behind
 
     good.write_text('{"experiment": "tiny", "run_id": "smo')  # a half-written file
     assert ex.result_status(good) is None
     log.clear()
-    statuses = ex.run_experiment(runs[:1], results=results, log=log.append)
+    statuses = ex.run_experiment(runs[:1], results=results, cache=cache, log=log.append)
     assert statuses == {"smoke-fail=False-s0": "complete"} and ex.result_status(good) == "complete"
+    assert "score 1.0" in log and json.loads(good.read_text())["final"]["resumed"] is True
     log.clear()
-    ex.run_experiment(runs[:1], results=results, log=log.append)
+    ex.run_experiment(runs[:1], results=results, cache=cache, log=log.append)
     assert log == ["skip smoke-fail=False-s0: complete"]
 
 
@@ -94,53 +345,115 @@ def test_submitit_local_executor(project):
         runs, results=results, executor="submitit-local", log=lambda _: None
     )
     assert statuses == {"smoke-fail=False-s3": "complete"}
-    assert (
-        json.loads((results / "tiny" / "smoke-fail=False-s3.json").read_text())["final"]["score"]
-        == 4.0
+    record = json.loads((results / "tiny" / "smoke-fail=False-s3.json").read_text())
+    assert record["final"]["score"] == 4.0
+
+
+# --- result files and reports --------------------------------------------------------------------
+
+
+def _write(path, **fields):
+    args = {
+        "experiment": "fx",
+        "run_id": path.stem,
+        "params": {},
+        "status": "complete",
+        "metrics": [],
+        "final": {},
+    }
+    return ex.write_result(path, **(args | fields))
+
+
+def test_write_result_is_strict_json_without_nan(tmp_path):
+    path = _write(
+        tmp_path / "x.json",
+        metrics=[{"epoch": 1, "train_loss": math.nan}],
+        final={"test_loss": math.inf, "nested": [1.0, -math.inf, {"a": math.nan}]},
     )
 
+    def refuse(constant):
+        raise ValueError(f"bare {constant} in the file")
 
-def test_report_aggregates_over_seeds(tmp_path):
-    for model, scores in {"a": [0.5, 0.7], "b": [0.9, 0.9]}.items():
-        for seed, score in enumerate(scores):
-            ex.write_result(
-                tmp_path / "fx" / f"{model}-s{seed}.json",
-                experiment="fx",
-                run_id=f"{model}-s{seed}",
-                params={"model": model, "seed": seed, "profile": "cpu", "lr": 0.1},
-                status="complete",
-                metrics=[],
-                final={"test_accuracy": score},
-                wall_time_s=1.0,
-            )
-    table = ex.report("fx", metrics=["test_accuracy"], results=tmp_path)
-    assert table.loc[("cpu", "a"), "test_accuracy_mean"] == pytest.approx(0.6)
-    assert table.loc[("cpu", "a"), "test_accuracy_std"] == pytest.approx(0.1414, abs=1e-4)
-    assert table.loc[("cpu", "b"), "runs"] == 2 and "lr" not in table.index.names
-    with pytest.raises(FileNotFoundError, match="no results"):
-        ex.report("empty", results=tmp_path)
+    record = json.loads(path.read_text(), parse_constant=refuse)
+    assert record["metrics"][0]["train_loss"] is None and record["wall_time_s"] is None
+    assert record["final"] == {"test_loss": None, "nested": [1.0, None, {"a": None}]}
 
 
 def test_write_result_rejects_unknown_status(tmp_path):
     with pytest.raises(ValueError, match="status must be"):
-        ex.write_result(
-            tmp_path / "x.json",
-            experiment="x",
-            run_id="x",
-            params={},
-            status="ok",
-            metrics=[],
-            final={},
-            wall_time_s=0.0,
+        _write(tmp_path / "x.json", status="ok")
+
+
+def test_write_result_records_the_device_and_its_name(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: f"Fake GPU {device}")
+    gpu = json.loads(_write(tmp_path / "g.json", device="cuda:1").read_text())
+    assert gpu["device"] == "cuda:1 (Fake GPU cuda:1)"
+    cpu = json.loads(_write(tmp_path / "c.json", device="cpu").read_text())
+    assert cpu["device"].startswith("cpu (") and cpu["device"].endswith(" threads)")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"final": [0.5]}, {"params": "lr=0.1"}, {"metrics": {}}, {"status": "ok"}],
+)
+def test_malformed_records_are_not_results(tmp_path, fields):
+    path = _result(tmp_path, "bad", **fields)
+    _result(tmp_path, "good")
+    assert ex.result_status(path) is None
+    assert [r["run_id"] for r in ex.load_results("tiny", tmp_path)] == ["good"]
+
+
+def test_report_counts_statuses_and_averages_complete_runs_only(tmp_path):
+    runs = {
+        ("a", 0): ("complete", 0.5),
+        ("a", 1): ("complete", 0.7),
+        ("a", 2): ("diverged", 0.1),
+        ("a", 3): ("failed", None),
+        ("b", 0): ("complete", 0.9),
+        ("b", 1): ("complete", 0.9),
+    }
+    for (model, seed), (status, score) in runs.items():
+        _write(
+            tmp_path / "fx" / f"{model}-s{seed}.json",
+            params={"model": model, "seed": seed, "profile": "cpu", "lr": 0.1},
+            status=status,
+            final={} if score is None else {"test_accuracy": score},
+            wall_time_s=1.0,
         )
+    table = ex.report("fx", metrics=["test_accuracy"], results=tmp_path)
+    a, b = table.loc[("cpu", "a")], table.loc[("cpu", "b")]
+    assert (a["runs"], a["complete"], a["diverged"], a["failed"]) == (4, 2, 1, 1)
+    assert a["test_accuracy_mean"] == pytest.approx(0.6)
+    assert a["test_accuracy_std"] == pytest.approx(0.1414, abs=1e-4)
+    assert b["runs"] == 2 and "lr" not in table.index.names
+    with pytest.raises(FileNotFoundError, match="no results"):
+        ex.report("empty", results=tmp_path)
 
 
-def test_cli_dry_run_and_bad_parameter(capsys):
-    assert main(["run", "baseline", "--profile", "cpu", "--dry-run", "-p", "epochs=2"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("cpu-epochs=2-s0 ") and '"epochs": 2' in out[0]
-    with pytest.raises(SystemExit, match="key=value"):
-        main(["run", "baseline", "-p", "epochs"])
+# --- dry run -----------------------------------------------------------------------------------
+
+
+def test_describe_lists_states_count_and_eta(project):
+    results, cache = project / "results", project / "cache"
+    runs = ex.expand("tiny", "smoke", overrides={"fail": [False, True]})
+    _result(results, "smoke-fail=True-s1")  # done, but no epoch times
+    lines = ex.describe(runs, devices=["cpu", "cpu"], results=results, cache=cache)
+    assert [line.split("  ")[:2] for line in lines[:4]] == [
+        ["smoke-fail=False-s0", "pending"],
+        ["smoke-fail=False-s1", "pending"],
+        ["smoke-fail=True-s0", "pending"],
+        ["smoke-fail=True-s1", "done"],
+    ]
+    assert lines[4:] == ["4 runs: 1 done, 3 pending, 0 running", "ETA: no measured epoch times yet"]
+    times = [{"epoch": 1, "epoch_time_s": 2.0}, {"epoch": 2, "epoch_time_s": 4.0}]
+    _result(results, "smoke-fail=True-s1", metrics=times)
+    _result(results, "other-profile", metrics=[{"epoch_time_s": 100.0}], params={"profile": "x"})
+    eta = ex.describe(runs, devices=["cpu", "cpu"], results=results, cache=cache)[-1]
+    # 3 pending runs × 3 epochs × 3 s per epoch ÷ 2 slots
+    assert eta == "ETA: 14s (9 pending epochs × 3.0 s/epoch measured over 2 epochs ÷ 2 slot(s))"
 
 
 @pytest.mark.skipif(
@@ -155,4 +468,4 @@ def test_baseline_smoke_profile_runs_end_to_end(tmp_path):
     assert statuses == {"smoke-s0": "complete"}
     record = json.loads((tmp_path / "baseline" / "smoke-s0.json").read_text())
     assert len(record["metrics"]) == 2 and 0.0 <= record["final"]["test_accuracy"] <= 1.0
-    assert (tmp_path / "cache" / "checkpoints" / "baseline" / "smoke-s0.pt").is_file()
+    assert runs[0].checkpoint_path(tmp_path / "cache").is_file()
