@@ -40,7 +40,18 @@ from typing import TypeVar
 
 import torch
 
-__all__ = ["FLOATING", "HALF", "compute_dtype", "in_compute_dtype"]
+__all__ = [
+    "FLOATING",
+    "HALF",
+    "check_choice",
+    "check_floating",
+    "check_fraction",
+    "check_int",
+    "check_number",
+    "check_pair",
+    "compute_dtype",
+    "in_compute_dtype",
+]
 
 #: The real floating dtypes the spectral layers accept.
 FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -103,3 +114,91 @@ def in_compute_dtype(function: Callable[..., _Result], x: torch.Tensor, *args, *
     with torch.autocast(x.device.type, enabled=False):
         result = function(x.to(dtype), *args, **kwargs)
     return result.to(x.dtype)
+
+
+# --- argument checks: one message style for every layer ------------------------------------
+# Each returns the checked value (normalised) so callers write ``self.k = check_int("k", k)``.
+# TypeError for a wrong type, ValueError for a wrong value; messages name the argument, say
+# what it must be and what it got.
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_int(name: str, value, *, minimum: int | None = None) -> int:
+    """``value`` if it is an int (not a bool) ``>= minimum``; else a TypeError/ValueError."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_number(
+    name: str,
+    value,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    open_interval: bool = False,
+) -> float:
+    """``value`` as a float if it is a finite real number within the given bounds.
+
+    With ``open_interval=True`` the bounds themselves are excluded.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be finite, got {value}")
+    low_bad = minimum is not None and (value <= minimum if open_interval else value < minimum)
+    high_bad = maximum is not None and (value >= maximum if open_interval else value > maximum)
+    if low_bad or high_bad:
+        left, right = ("(", ")") if open_interval else ("[", "]")
+        low = "-inf" if minimum is None else f"{minimum:g}"
+        high = "inf" if maximum is None else f"{maximum:g}"
+        raise ValueError(f"{name} must lie in {left}{low}, {high}{right}, got {value:g}")
+    return value
+
+
+def check_fraction(name: str, value, *, inclusive: bool = True) -> float:
+    """``value`` as a float in ``[0, 1]`` (``(0, 1)`` with ``inclusive=False``)."""
+    return check_number(name, value, minimum=0.0, maximum=1.0, open_interval=not inclusive)
+
+
+def check_pair(name: str, value, *, minimum: int = 1) -> tuple[int, int]:
+    """``value`` as ``(int, int)``, each ``>= minimum``; an int means a square size."""
+    pair = (value, value) if _is_int(value) else value
+    if not isinstance(pair, tuple | list) or len(pair) != 2 or not all(map(_is_int, pair)):
+        raise TypeError(f"{name} must be an int or a pair of ints (h, w), got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{name} must be >= {minimum} in both dims, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def check_choice(name: str, value, choices) -> object:
+    """``value`` if it is one of ``choices``; else a ValueError listing them."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_floating(name: str, x, *, min_dim: int = 0, shape_hint: str = "") -> torch.Tensor:
+    """``x`` if it is a real floating-point tensor with at least ``min_dim`` dims.
+
+    ``shape_hint`` (e.g. ``"(..., H, W)"``) is named in the message for too few dims.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype not in FLOATING:
+        hint = "treat the real and imaginary parts separately" if x.is_complex() else (
+            "convert it first, e.g. x.float()"
+        )
+        raise TypeError(f"{name} must be a real floating-point tensor, got {x.dtype}; {hint}")
+    if x.dim() < min_dim:
+        raise ValueError(
+            f"{name} must have at least {min_dim} dims {shape_hint}".rstrip()
+            + f", got shape {tuple(x.shape)}"
+        )
+    return x
