@@ -36,68 +36,81 @@
 # ```
 
 # %%
-import json
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from spectral.experiments import PROJECT, load_results, report
+from spectral import results as res
+from spectral.experiments import notebook_parameters
 
-profiles = json.loads((PROJECT / "notebooks/experiments/baseline.json").read_text())["profiles"]
-records = [r for r in load_results("baseline") if r["params"]["profile"] == "cpu"]
-cpu = profiles["cpu"]["params"]
-runs = ", ".join(f"{r['run_id']} ({r['status']})" for r in records)
-print(f"{len(records)} cpu-profile runs: {runs}")
-print(
-    f"setting: {cpu['model']} width {cpu['width']} on {cpu['dataset']}, "
-    f"{cpu['train_subset']} training images, {cpu['epochs']} epochs, batch {cpu['batch_size']}, "
-    f"lr {cpu['lr']} ÷10 at epochs {cpu['milestones']}, weight decay {cpu['weight_decay']}; "
-    f"test on {cpu['test_subset'] or 10000} test images (class-balanced)"
-)
+EXPERIMENT = "baseline"
+DEFAULTS = notebook_parameters(EXPERIMENT)  # what a record does not name
+PROFILES = res.profiles(EXPERIMENT)  # every profile with results, largest scale first
+runs = {profile: res.records(EXPERIMENT, profile) for profile in PROFILES}
+for profile, records in runs.items():
+    params = res.shared_params(records, DEFAULTS)
+    print(
+        f"{len(records)} {profile}-profile runs: "
+        + ", ".join(f"{r['run_id']} ({r['status']})" for r in records)
+    )
+    print(
+        f"setting: {params['model']} width {params['width']} on {params['dataset']}, "
+        f"{params['train_subset'] or 'all'} training images, {params['epochs']} epochs, "
+        f"batch {params['batch_size']}, lr {params['lr']} ÷10 at epochs "
+        f"{params['milestones']}, weight decay {params['weight_decay']}; "
+        f"test on {params['test_subset'] or 10000} test images (class-balanced)"
+    )
 
 # %% [markdown]
 # ## Final accuracy, mean ± standard deviation over seeds
 
 # %%
-table = report("baseline", metrics=["test_accuracy", "train_accuracy"])
-cpu_row = table.loc["cpu"] if "cpu" in table.index else table
+METRICS = ["test_accuracy", "train_accuracy"]
 pd.options.display.float_format = "{:.4f}".format
-print(table[["runs", "complete", "test_accuracy_mean", "test_accuracy_std",
-             "train_accuracy_mean", "train_accuracy_std"]].to_string())
+for records in runs.values():
+    keys = ["profile", *res.varying_params(records)]  # e.g. a precision profile's amp
+    final = res.final_table(records, params=[*keys, "seed"], metrics=METRICS)
+    complete = final[final["status"] == "complete"].groupby(keys, dropna=False)
+    table = final.groupby(keys, dropna=False).agg(
+        runs=("status", "size"), complete=("status", lambda s: int((s == "complete").sum()))
+    )
+    for m in METRICS:
+        table[f"{m}_mean"], table[f"{m}_std"] = complete[m].mean(), complete[m].std(ddof=1)
+    print(table.to_string(), "\n")
 
 # %% [markdown]
 # ## Learning curves
 #
-# Per-epoch training and test accuracy of each seed (thin lines) and their mean.
+# Per-epoch training and test accuracy of each run (thin lines) and their mean.
 
 # %%
-rows = [
-    {"seed": r["params"]["seed"], **m}
-    for r in records
-    for m in r["metrics"]
-]
-curves = pd.DataFrame(rows).melt(
-    id_vars=["seed", "epoch"], value_vars=["train_accuracy", "test_accuracy"],
-    var_name="split", value_name="accuracy",
-)
-fig, ax = plt.subplots(figsize=(7, 4))
-sns.lineplot(data=curves, x="epoch", y="accuracy", hue="split", units="seed",
-             estimator=None, lw=0.8, alpha=0.5, ax=ax, legend=False)
-sns.lineplot(data=curves, x="epoch", y="accuracy", hue="split", errorbar=None, lw=2, ax=ax)
-for milestone in cpu["milestones"]:
-    ax.axvline(milestone + 0.5, color="gray", ls=":", lw=1)
-ax.set_title(f"{cpu['model']} on {cpu['train_subset']} CIFAR-10 images (cpu profile)")
-ax.set_ylim(0, 1)
-plt.show()
+for profile, records in runs.items():
+    params = res.shared_params(records, DEFAULTS)
+    curves = res.epoch_table(records, params=()).melt(
+        id_vars=["run_id", "epoch"], value_vars=["train_accuracy", "test_accuracy"],
+        var_name="split", value_name="accuracy",
+    )
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(data=curves, x="epoch", y="accuracy", hue="split", units="run_id",
+                 estimator=None, lw=0.8, alpha=0.5, ax=ax, legend=False)
+    sns.lineplot(data=curves, x="epoch", y="accuracy", hue="split", errorbar=None, lw=2, ax=ax)
+    for milestone in params["milestones"]:
+        ax.axvline(milestone + 0.5, color="gray", ls=":", lw=1)
+    ax.set_title(
+        f"{params['model']} on {params['train_subset'] or 'all'} CIFAR-10 images "
+        f"({profile} profile)"
+    )
+    ax.set_ylim(0, 1)
+    plt.show()
 
 # %% [markdown]
 # ## Cost on this machine
 
 # %%
-epoch_times = pd.DataFrame(rows)["epoch_time_s"]
-print(f"devices: {sorted({r['device'] for r in records})}")
-print(f"median epoch (train + test evaluation): {epoch_times.median():.0f} s")
+for profile, records in runs.items():
+    epoch_times = res.epoch_table(records, metrics=("epoch_time_s",))["epoch_time_s"]
+    print(f"{profile} profile, devices: {sorted({r['device'] for r in records})}")
+    print(f"median epoch (train + test evaluation): {epoch_times.median():.0f} s")
 
 # %% [markdown]
 # ## Verdict
@@ -108,4 +121,6 @@ print(f"median epoch (train + test evaluation): {epoch_times.median():.0f} s")
 # profile trains a ResNet-20 on a small class-balanced subset for a few epochs, so
 # its accuracy above is far lower and is only comparable with the variants run at the
 # same scale in later chapters. The `paper` profile reproduces the paper's setting on a
-# GPU.
+# GPU; its results appear on this page, above the `cpu` ones, once they are in
+# `data/results/baseline/`.
+

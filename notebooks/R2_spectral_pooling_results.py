@@ -35,30 +35,33 @@
 # ```
 
 # %%
-import json
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from spectral.experiments import PROJECT, load_results
+from spectral import results as res
+from spectral.experiments import expand, notebook_parameters
 
-profiles = json.loads(
-    (PROJECT / "notebooks/experiments/spectral_pooling.json").read_text()
-)["profiles"]
-cpu = profiles["cpu"]["params"]
-everything = [r for r in load_results("spectral_pooling") if r["params"]["profile"] == "cpu"]
-records = [r for r in everything if r["params"]["lr"] == cpu["lr"]]  # the profile's runs
-lower_lr = [r for r in everything if r["params"]["lr"] != cpu["lr"]]  # extra control runs
-print(f"{len(records)} cpu-profile runs: "
-      + ", ".join(f"{r['run_id']} ({r['status']})" for r in records))
-print(
-    f"setting: net (5), M = {cpu['num_layers']}, width {cpu['width']} (filters × width), "
-    f"CIFAR-10, {cpu['train_subset']} training images (class-balanced), no augmentation, "
-    f"{cpu['epochs']} epochs, batch {cpu['batch_size']}, SGD momentum {cpu['momentum']}, "
-    f"lr {cpu['lr']} ÷10 at epochs {cpu['milestones']}, weight decay {cpu['weight_decay']}; "
-    f"test on {cpu['test_subset']} test images"
-)
+EXPERIMENT = "spectral_pooling"
+DEFAULTS = notebook_parameters(EXPERIMENT)  # what a record does not name
+POOLS = ["spectral", "max", "max_matched"]
+PROFILES = res.profiles(EXPERIMENT)  # every profile with results, largest scale first
+runs, lower_lr = {}, []  # the profiles' own runs; extra control runs at other learning rates
+for profile in PROFILES:
+    profile_lr = expand(EXPERIMENT, profile)[0].params["lr"]
+    everything = res.records(EXPERIMENT, profile)
+    runs[profile] = [r for r in everything if r["params"]["lr"] == profile_lr]
+    lower_lr += [r for r in everything if r["params"]["lr"] != profile_lr]
+    p = res.shared_params(runs[profile], DEFAULTS)
+    print(f"{len(runs[profile])} {profile}-profile runs: "
+          + ", ".join(f"{r['run_id']} ({r['status']})" for r in runs[profile]))
+    print(
+        f"setting: net (5), M = {p['num_layers']}, width {p['width']} (filters × width), "
+        f"CIFAR-10, {p['train_subset'] or 'all'} training images (class-balanced), no "
+        f"augmentation, {p['epochs']} epochs, batch {p['batch_size']}, SGD momentum "
+        f"{p['momentum']}, lr {p['lr']} ÷10 at epochs {p['milestones']}, weight decay "
+        f"{p['weight_decay']}; test on {p['test_subset'] or 'all'} test images"
+    )
 
 # %% [markdown]
 # ## Test error, mean ± standard deviation over seeds
@@ -68,26 +71,33 @@ print(
 # under one small budget.
 
 # %%
-final = pd.DataFrame(
-    [{"pool": r["params"]["pool"], "seed": r["params"]["seed"],
-      "test_error": 1 - r["final"]["test_accuracy"],
-      "train_error": 1 - r["final"]["train_accuracy"],
-      "epoch_time_s": pd.Series([m["epoch_time_s"] for m in r["metrics"]]).median()}
-     for r in records if r["status"] == "complete"]
-)
-ours = final.groupby("pool").agg(
-    runs=("seed", "size"),
-    test_error_mean=("test_error", "mean"), test_error_std=("test_error", "std"),
-    train_error_mean=("train_error", "mean"),
-).reindex(["spectral", "max", "max_matched"])
 published = pd.DataFrame(
     {"source": ["Rippel et al. (2015), Table 1", "Jain et al. (2017), student"],
      "CIFAR-10 test error": ["8.6 %", "18.76 %"], "scale": ["full", "full"]}
 )
 print(published.to_string(index=False))
-print()
-print((ours * [1, 100, 100, 100]).round(2).rename(
-    columns=lambda c: c.replace("_error", " error %") if "error" in c else c).to_string())
+finals, summaries = {}, {}
+for profile, records in runs.items():
+    final = res.final_table(
+        [r for r in records if r["status"] == "complete"],
+        params=("pool", "seed"),
+        metrics=("test_accuracy", "train_accuracy"),
+    )
+    final["test_error"] = 1 - final["test_accuracy"]
+    final["train_error"] = 1 - final["train_accuracy"]
+    final["epoch_time_s"] = [
+        pd.Series([m["epoch_time_s"] for m in r["metrics"]]).median()
+        for r in records if r["status"] == "complete"
+    ]
+    ours = final.groupby("pool").agg(
+        runs=("seed", "size"),
+        test_error_mean=("test_error", "mean"), test_error_std=("test_error", "std"),
+        train_error_mean=("train_error", "mean"),
+    ).reindex(POOLS)
+    finals[profile], summaries[profile] = final, ours
+    print(f"\n{profile} profile")
+    print((ours * [1, 100, 100, 100]).round(2).rename(
+        columns=lambda c: c.replace("_error", " error %") if "error" in c else c).to_string())
 
 # %% [markdown]
 # ## Learning curves
@@ -95,20 +105,19 @@ print((ours * [1, 100, 100, 100]).round(2).rename(
 # Test error per epoch for each seed (thin) and the mean over seeds (thick).
 
 # %%
-curves = pd.DataFrame(
-    [{"pool": r["params"]["pool"], "seed": r["params"]["seed"], "epoch": m["epoch"],
-      "test error": 1 - m["test_accuracy"], "train error": 1 - m["train_accuracy"]}
-     for r in records for m in r["metrics"]]
-)
-fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-for ax, column in zip(axes, ["train error", "test error"], strict=True):
-    sns.lineplot(data=curves, x="epoch", y=column, hue="pool", units="seed", estimator=None,
-                 lw=0.7, alpha=0.4, ax=ax, legend=False)
-    sns.lineplot(data=curves, x="epoch", y=column, hue="pool", errorbar=None, lw=2, ax=ax)
-    ax.set_title(column)
-axes[0].set_ylim(0, 1)
-plt.tight_layout()
-plt.show()
+for profile, records in runs.items():
+    curves = res.epoch_table(records, params=("pool", "seed"))
+    curves["test error"] = 1 - curves["test_accuracy"]
+    curves["train error"] = 1 - curves["train_accuracy"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, column in zip(axes, ["train error", "test error"], strict=True):
+        sns.lineplot(data=curves, x="epoch", y=column, hue="pool", units="seed",
+                     estimator=None, lw=0.7, alpha=0.4, ax=ax, legend=False)
+        sns.lineplot(data=curves, x="epoch", y=column, hue="pool", errorbar=None, lw=2, ax=ax)
+        ax.set_title(f"{column} ({profile} profile)")
+    axes[0].set_ylim(0, 1)
+    plt.tight_layout()
+    plt.show()
 
 # %% [markdown]
 # ## Why the max-pooling controls do not train
@@ -128,6 +137,8 @@ import torch  # noqa: E402 (used only for this diagnosis)
 
 from spectral.data import make_loaders  # noqa: E402
 from spectral.models import rippel_spectral_pool_net  # noqa: E402
+
+cpu = expand(EXPERIMENT, "cpu")[0].params  # the diagnosis is at the cpu profile's settings
 
 try:
     loaders = make_loaders("cifar10", batch_size=128, augment=False, train_subset=1000, seed=0)
@@ -192,17 +203,25 @@ for r in sorted(lower_lr, key=lambda r: -r["params"]["lr"]):
 # ## What each pooling costs here
 
 # %% tags=["nbval-ignore-output"]
-print(final.groupby("pool")["epoch_time_s"].median().round(1).to_string())
+for profile, final in finals.items():
+    print(f"{profile} profile, median epoch time (s):")
+    print(final.groupby("pool")["epoch_time_s"].median().round(1).to_string())
 
 # %% [markdown]
 # ## Verdict
 
 # %%
-gap = ours["test_error_mean"] - ours.loc["spectral", "test_error_mean"]
-for pool in ("max", "max_matched"):
-    print(f"{pool} − spectral test error: {100 * gap[pool]:+.2f} points "
-          f"(seed std {100 * ours.loc[pool, 'test_error_std']:.2f} / "
-          f"{100 * ours.loc['spectral', 'test_error_std']:.2f})")
+for profile, ours in summaries.items():
+    final = finals[profile]
+    gap = ours["test_error_mean"] - ours.loc["spectral", "test_error_mean"]
+    spectral = res.seed_values(final, "test_error", pool="spectral")
+    print(f"{profile} profile")
+    for pool in ("max", "max_matched"):
+        paired = res.paired_difference(res.seed_values(final, "test_error", pool=pool), spectral)
+        print(f"{pool} − spectral test error: {100 * gap[pool]:+.2f} points "
+              f"(seed std {100 * ours.loc[pool, 'test_error_std']:.2f} / "
+              f"{100 * ours.loc['spectral', 'test_error_std']:.2f}); paired over seeds: "
+              f"{paired.describe(100, ' points')}")
 
 # %% [markdown]
 # **Verdict.** The paper's 8.6 % and the student's 18.76 % are errors after 150 epochs on
@@ -224,3 +243,4 @@ for pool in ("max", "max_matched"):
 #
 # The `paper` profile (150 epochs, full data, width 1, three seeds) is the run that tests
 # the 8.6 % claim; it needs a GPU.
+

@@ -44,34 +44,34 @@
 # pair differs *only* in the basis Adam works in.
 
 # %%
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from spectral.experiments import PROJECT, load_results
+from spectral import results as res
+from spectral.experiments import expand, notebook_parameters
 
-profiles = json.loads(
-    (PROJECT / "notebooks/experiments/spectral_parameterization.json").read_text()
-)["profiles"]
-CPU_PROFILES = ("cpu", "cpu_deep")  # net (6) at width 0.25; net (7) at 0.125 (CPU time)
-records = [r for r in load_results("spectral_parameterization")
-           if r["params"]["profile"] in CPU_PROFILES]
-for name in CPU_PROFILES:
-    spec, cpu = profiles[name], profiles[name]["params"]
-    expected = np.prod([len(v) for v in spec["grid"].values()]) * len(spec["seeds"])
-    mine = [r for r in records if r["params"]["profile"] == name]
+EXPERIMENT = "spectral_parameterization"
+DEFAULTS = notebook_parameters(EXPERIMENT)  # what a record does not name
+PROFILES = res.profiles(EXPERIMENT)  # every profile with results, largest scale first
+records = [r for profile in PROFILES for r in res.records(EXPERIMENT, profile)]
+for profile in PROFILES:
+    mine = [r for r in records if r["params"]["profile"] == profile]
+    params = res.shared_params(mine, DEFAULTS)
     status = pd.Series([r["status"] for r in mine], dtype=object).value_counts().to_dict()
-    print(f"profile {name}: {len(mine)} of {expected} runs present {status}")
+    models = sorted({r["params"]["model"] for r in mine})
+    kernels = sorted({r["params"]["kernel_size"] for r in mine})
+    print(f"profile {profile}: {len(mine)} of {len(expand(EXPERIMENT, profile))} runs present "
+          f"{status}")
     print(
-        f"  {', '.join(spec['grid']['model'])}, filters {spec['grid']['kernel_size']}, "
-        f"width {cpu['width']} (channels and hidden units × {cpu['width']}), CIFAR-10, "
-        f"{cpu['train_subset']} training images (class-balanced), {cpu['epochs']} epochs, "
-        f"batch {cpu['batch_size']}, Adam lr {cpu['lr']}, weight decay {cpu['weight_decay']}, "
-        f"random crop (pad 4) + horizontal flip; test error on {cpu['test_subset']} test "
-        f"images; seeds {spec['seeds']}"
+        f"  {', '.join(models)}, filters {kernels}, width {params['width']} (channels and "
+        f"hidden units × {params['width']}), CIFAR-10, {params['train_subset'] or 'all'} "
+        f"training images (class-balanced), {params['epochs']} epochs, batch "
+        f"{params['batch_size']}, Adam lr {params['lr']}, weight decay "
+        f"{params['weight_decay']}, random crop (pad 4) + horizontal flip; test error on "
+        f"{params['test_subset'] or 'all'} test images; seeds "
+        f"{sorted({r['params']['seed'] for r in mine})}"
     )
 
 # %% [markdown]
@@ -91,67 +91,75 @@ PAPER = {("rippel_deep", 3): 2.2, ("rippel_deep", 5): 4.8, ("rippel_generic", 3)
          ("rippel_spectral_pool_net", 5): 4.8}
 NAMES = {"rippel_deep": "Deep (7)", "rippel_generic": "Generic (6)",
          "rippel_spectral_pool_net": "Sp. Pooling (5)"}
+RANK = {profile: i for i, profile in enumerate(PROFILES)}
 
 
 def error_curve(record):
     return np.array([1 - m["test_accuracy"] for m in record["metrics"]])
 
 
-def speedup(e_spatial, e_spectral):
-    """(best spatial error E*, t_spatial, t_spectral or None) of two test-error curves."""
-    best = e_spatial.min()
-    t_spatial = int(np.argmax(e_spatial <= best)) + 1
-    reached = e_spectral <= best
-    return best, t_spatial, int(np.argmax(reached)) + 1 if reached.any() else None
-
-
-runs = {(r["params"]["model"], r["params"]["kernel_size"], r["params"]["param"],
-         r["params"]["seed"]): r for r in records if r["status"] == "complete"}
+runs = {(r["params"]["profile"], r["params"]["model"], r["params"]["kernel_size"],
+         r["params"]["param"], r["params"]["seed"]): r
+        for r in records if r["status"] == "complete"}
 pairs = []
-for (model, k, param, seed), spatial in runs.items():
-    spectral = runs.get((model, k, "spectral", seed))
+for (profile, model, k, param, seed), spatial in runs.items():
+    spectral = runs.get((profile, model, k, "spectral", seed))
     if param != "spatial" or spectral is None:
         continue
     e_spatial, e_spectral = error_curve(spatial), error_curve(spectral)
-    best, t_spatial, t_spectral = speedup(e_spatial, e_spectral)
+    s = res.speedup(e_spatial, e_spectral)
     pairs.append({
-        "model": model, "kernel": k, "seed": seed, "best_spatial_error": best,
-        "t_spatial": t_spatial, "t_spectral": t_spectral,
-        "speedup": t_spatial / t_spectral if t_spectral else np.nan,
+        "profile": profile, "model": model, "kernel": k, "seed": seed,
+        "best_spatial_error": s.best, "t_spatial": s.t_reference, "t_spectral": s.t_comparison,
+        "speedup": s.factor, "epochs": len(e_spatial),
         "final_error_spatial": e_spatial[-1], "final_error_spectral": e_spectral[-1],
         "best_error_spectral": e_spectral.min(),
     })
-pairs = pd.DataFrame(pairs).sort_values(["model", "kernel", "seed"])
+pairs = pd.DataFrame(pairs, columns=["profile", "model", "kernel", "seed"] if not pairs else None)
+pairs["rank"] = pairs["profile"].map(RANK)
+pairs = pairs.sort_values(["model", "kernel", "rank", "seed"]).drop(columns="rank")
 pairs["t_spectral"] = pairs["t_spectral"].astype("Int64")
 pd.options.display.float_format = "{:.3f}".format
-print(pairs.to_string(index=False))
+print(pairs.drop(columns="epochs").to_string(index=False))
 
 # %%
-def mean_curve_speedup(model, k):
+def mean_curve_speedup(cell: tuple) -> float:
     """The speed-up of the seed-averaged test-error curves (less noisy than one pair)."""
-    curves = {param: [error_curve(r) for (m, kk, p, _), r in runs.items()
-                      if (m, kk, p) == (model, k, param)] for param in ("spatial", "spectral")}
+    curves = {param: [error_curve(r) for key, r in runs.items() if key[:4] == (*cell, param)]
+              for param in ("spatial", "spectral")}
     if not curves["spatial"] or not curves["spectral"]:
         return np.nan
-    _, t_spatial, t_spectral = speedup(np.mean(curves["spatial"], 0),
-                                       np.mean(curves["spectral"], 0))
-    return t_spatial / t_spectral if t_spectral else np.nan
+    return res.speedup(np.mean(curves["spatial"], 0), np.mean(curves["spectral"], 0)).factor
+
+
+def paired_final_error(cell: pd.DataFrame) -> res.PairedDifference:
+    """Final test error spectral − spatial over the seeds of one cell."""
+    by_seed = cell.set_index("seed")
+    return res.paired_difference(by_seed["final_error_spectral"], by_seed["final_error_spatial"])
 
 
 rows = []
 for (model, k), paper in PAPER.items():
-    cell = pairs[(pairs.model == model) & (pairs.kernel == k)] if len(pairs) else pairs
-    rows.append({
-        "architecture": NAMES[model], "filter": f"{k}×{k}", "paper speed-up": paper,
-        "ours: pairs": len(cell),
-        "ours: reached": int(cell.t_spectral.notna().sum()) if len(cell) else 0,
-        "ours: speed-up (mean)": cell.speedup.mean() if len(cell) else np.nan,
-        "ours: per seed": ", ".join("—" if np.isnan(s) else f"{s:.2f}" for s in cell.speedup),
-        "ours: seed-mean curves": mean_curve_speedup(model, k),
-    })
+    ran = [p for p in PROFILES if ((pairs.model == model) & (pairs.kernel == k)
+                                   & (pairs.profile == p)).any()] or [None]
+    for profile in ran:
+        cell = pairs[(pairs.model == model) & (pairs.kernel == k) & (pairs.profile == profile)]
+        rows.append({
+            "architecture": NAMES[model], "filter": f"{k}×{k}", "profile": profile or "—",
+            "paper speed-up": paper, "ours: pairs": len(cell),
+            "ours: reached": int(cell.t_spectral.notna().sum()),
+            "ours: speed-up (mean)": cell.speedup.mean() if len(cell) else np.nan,
+            "ours: per seed": ", ".join("—" if np.isnan(s) else f"{s:.2f}" for s in cell.speedup),
+            "ours: seed-mean curves": mean_curve_speedup((profile, model, k)),
+            "final error spectral − spatial": (
+                paired_final_error(cell).describe(100, " pt") if len(cell) else "—"
+            ),
+        })
 table = pd.DataFrame(rows)
-print(table.to_string(index=False, na_rep="—"))
-print("—: cell not run (0 pairs), or the spectral run never reached the spatial best error")
+with pd.option_context("display.width", 250):
+    print(table.to_string(index=False, na_rep="—"))
+print("—: cell not run (0 pairs), or the spectral run never reached the spatial best error;")
+print("final error: mean over seeds (percentage points) with its paired 95 % t-interval")
 
 # %% [markdown]
 # ## Training curves (Fig. 5a)
@@ -161,23 +169,23 @@ print("—: cell not run (0 pairs), or the spectral run never reached the spatia
 # epoch $t_{\text{spectral}}$ at which it first matches that error.
 
 # %%
-cells = sorted({(m, k) for (m, k, _, _) in runs})
+cells = sorted({(p, m, k) for (p, m, k, _, _) in runs}, key=lambda c: (RANK[c[0]], c[1:]))
 fig, axes = plt.subplots(1, max(len(cells), 1), figsize=(3.6 * max(len(cells), 1), 3.4),
                          sharey=True, squeeze=False)
 colors = {"spatial": "C0", "spectral": "C3"}
-for ax, (model, k) in zip(axes[0], cells, strict=False):
-    for (m, kk, param, seed), record in runs.items():
-        if (m, kk) != (model, k):
-            continue
+for ax, (profile, model, k) in zip(axes[0], cells, strict=False):
+    mine = {key: r for key, r in runs.items() if key[:3] == (profile, model, k)}
+    first = min(key[4] for key in mine)
+    for (_, _, _, param, seed), record in mine.items():
         curve = error_curve(record)
         epochs = np.arange(1, len(curve) + 1)
-        ax.plot(epochs, curve, color=colors[param], lw=1,
-                label=param if seed == min(profiles["cpu"]["seeds"]) else None)
-    for _, p in pairs[(pairs.model == model) & (pairs.kernel == k)].iterrows():
+        ax.plot(epochs, curve, color=colors[param], lw=1, label=param if seed == first else None)
+    cell = pairs[(pairs.profile == profile) & (pairs.model == model) & (pairs.kernel == k)]
+    for _, p in cell.iterrows():
         ax.plot(p.t_spatial, p.best_spatial_error, "D", color="C0", ms=5)
         if not pd.isna(p.t_spectral):
             ax.plot(p.t_spectral, p.best_spatial_error, "D", color="C3", ms=5)
-    ax.set_title(f"{NAMES[model]}, {k}×{k}")
+    ax.set_title(f"{NAMES[model]}, {k}×{k} ({profile})")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 axes[0, 0].set_ylabel("test error")
@@ -195,16 +203,17 @@ plt.show()
 # the spectral basis; at initialisation both bases give the same value up to sampling.
 
 # %%
-rows = [{"model": r["params"]["model"], "kernel": r["params"]["kernel_size"],
-         "trained in": r["params"]["param"], "seed": r["params"]["seed"], "epoch": m["epoch"],
-         "pixel basis": m["conv1_top25_energy_spatial"],
-         "spectral basis": m["conv1_top25_energy_spectral"]}
-        for r in runs.values() for m in r["metrics"]]
-energy = pd.DataFrame(rows)
+energy = res.epoch_table(
+    list(runs.values()),
+    params=("profile", "model", "kernel_size", "param", "seed"),
+    metrics=("epoch", "conv1_top25_energy_spatial", "conv1_top25_energy_spectral"),
+).rename(columns={"kernel_size": "kernel", "param": "trained in",
+                  "conv1_top25_energy_spatial": "pixel basis",
+                  "conv1_top25_energy_spectral": "spectral basis"})
 fig, axes = plt.subplots(1, max(len(cells), 1), figsize=(3.6 * max(len(cells), 1), 3.4),
                          sharey=True, squeeze=False)
-for ax, (model, k) in zip(axes[0], cells, strict=False):
-    sub = energy[(energy.model == model) & (energy.kernel == k)]
+for ax, (profile, model, k) in zip(axes[0], cells, strict=False):
+    sub = energy[(energy.profile == profile) & (energy.model == model) & (energy.kernel == k)]
     for (trained, basis), style in {("spatial", "pixel basis"): ("C0", "--"),
                                     ("spatial", "spectral basis"): ("C3", "--"),
                                     ("spectral", "pixel basis"): ("C0", "-"),
@@ -212,7 +221,7 @@ for ax, (model, k) in zip(axes[0], cells, strict=False):
         mean = sub[sub["trained in"] == trained].groupby("epoch")[basis].mean()
         ax.plot(mean.index, mean.values, style[1], color=style[0],
                 label=f"trained {trained}, {basis}")
-    ax.set_title(f"{NAMES[model]}, {k}×{k}")
+    ax.set_title(f"{NAMES[model]}, {k}×{k} ({profile})")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 axes[0, 0].set_ylabel("energy share of top 25 % coordinates")
@@ -220,21 +229,27 @@ axes[0, 0].legend(fontsize=7)
 plt.tight_layout()
 plt.show()
 
-final_energy = energy[energy.epoch == energy.epoch.max()].groupby(
-    ["model", "kernel", "trained in"])[["pixel basis", "spectral basis"]].mean()
+last_epoch = energy.groupby("profile")["epoch"].transform("max")
+final_energy = energy[energy.epoch == last_epoch].groupby(
+    ["profile", "model", "kernel", "trained in"]
+)[["pixel basis", "spectral basis"]].mean()
 print(final_energy.to_string())
 
 # %% [markdown]
 # ## Cost on this machine
 
 # %%
-times = pd.DataFrame([{"model": r["params"]["model"], "kernel": r["params"]["kernel_size"],
-                       "param": r["params"]["param"], "epoch_time_s": m["epoch_time_s"]}
-                      for r in runs.values() for m in r["metrics"]])
+times = res.epoch_table(
+    list(runs.values()),
+    params=("profile", "model", "kernel_size", "param"),
+    metrics=("epoch_time_s",),
+).rename(columns={"kernel_size": "kernel"})
 print(f"devices: {sorted({r['device'] for r in records})}")
-print(times.groupby(["model", "kernel", "param"]).epoch_time_s.median()
+print(times.groupby(["profile", "model", "kernel", "param"]).epoch_time_s.median()
       .unstack("param").to_string())
-print(f"total wall time of the cpu profile: {sum(r['wall_time_s'] for r in records) / 60:.0f} min")
+for profile in PROFILES:
+    wall = sum(r["wall_time_s"] for r in records if r["params"]["profile"] == profile)
+    print(f"total wall time of the {profile} profile: {wall / 60:.0f} min")
 
 # %% [markdown]
 # ## Verdict
@@ -252,19 +267,27 @@ if len(measured):
     print(f"speed-up over pairs that reached it: median {measured.median():.2f}, "
           f"range {measured.min():.2f}–{measured.max():.2f}; pairs with speed-up > 1: "
           f"{int((measured > 1).sum())}, = 1: {int((measured == 1).sum())}, "
-          f"< 1 or not reached: {int((measured < 1).sum() + pairs.speedup.isna().sum())}")
+          f"< 1 or not reached: "
+          f"{int((measured < 1).sum() + pairs.speedup.isna().sum())}")
     ratio = (pairs.final_error_spectral / pairs.final_error_spatial)
     print(f"final test error spectral / spatial: median {ratio.median():.3f} over pairs; "
           f"spectral lower in {int((ratio < 1).sum())} of {len(ratio)} pairs")
     print(f"paper's speed-ups for the same cells: "
           f"{', '.join(f'{v:.1f}' for v in done['paper speed-up'])}")
-    last = max(len(r["metrics"]) for r in runs.values())
     print(f"spatial runs whose best epoch is one of the last two: "
-          f"{int((pairs.t_spatial >= last - 1).sum())} of {len(pairs)}")
-    spread = pairs.groupby(["model", "kernel"]).final_error_spatial.std(ddof=1).mean()
+          f"{int((pairs.t_spatial >= pairs.epochs - 1).sum())} of {len(pairs)}")
+    spread = pairs.groupby(["profile", "model", "kernel"]).final_error_spatial.std(ddof=1).mean()
     gap = (pairs.final_error_spectral - pairs.final_error_spatial).abs().mean()
     print(f"seed-to-seed std of the spatial final error (mean over cells): {spread:.3f}; "
           f"mean |spectral − spatial| final error within a pair: {gap:.3f}")
+    resolved = {
+        f"{model} {k}×{k} ({profile})": d
+        for (profile, model, k), cell in pairs.groupby(["profile", "model", "kernel"])
+        if (d := paired_final_error(cell)).excludes_zero
+    }
+    print("cells whose final-error difference the paired interval resolves: "
+          + (", ".join(f"{name} ({'spectral' if d.mean < 0 else 'spatial'} lower)"
+                       for name, d in resolved.items()) or "none"))
 
 # %% [markdown]
 # **Reading the numbers.** This is a small-scale test of the claim, not a reproduction at
@@ -285,8 +308,11 @@ if len(measured):
 # pairs the spectrally parameterized net reaches the spatial net's best test error at
 # the same epoch or a little earlier and ends with a lower test error (the counts are
 # printed above): Adam does profit from the Fourier basis here, as the paper claims, for
-# net (7) with both filter sizes and for net (6) with 5×5 filters. Net (6) with 3×3
-# filters shows no advantage; some of its spectral runs never reach the spatial best.
+# net (7) with both filter sizes and for net (6) with 5×5 filters. Over the seeds of a
+# cell, the paired interval of the final-error difference resolves that gain for the
+# cells listed last above; where a cell is not listed, its difference is within the
+# seed-to-seed noise of so few seeds. Net (6) with 3×3 filters shows no advantage; some
+# of its spectral runs never reach the spatial best.
 # The measured factors stay close to 1 (median and range above), far from the paper's
 # 2.2–5.1×; the 5×5 cells come out somewhat ahead of the 3×3 ones, in the paper's
 # direction, but nothing like its jump from about 2× to about 5×. Caveat (i) limits
@@ -299,3 +325,4 @@ if len(measured):
 # how unequally Adam's first moments are spread over spectral coordinates compared with
 # pixels. Fig. 3b at this scale (the energy table above) shows little difference in how
 # compact the trained first-layer filters are in either basis at the last epoch.
+

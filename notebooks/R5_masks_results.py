@@ -39,28 +39,31 @@
 # the released files) from one fixed seed, the same for every run.
 
 # %%
-import json
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from spectral.experiments import PROJECT, load_results
+from spectral import results as res
+from spectral.experiments import expand, notebook_parameters
 
-profiles = json.loads((PROJECT / "notebooks/experiments/masks.json").read_text())["profiles"]
-records = [r for r in load_results("masks") if r["params"]["profile"] == "cpu"]
-cpu = profiles["cpu"]["params"]
-print(f"{len(records)} cpu-profile runs, "
-      f"{sum(r['status'] == 'complete' for r in records)} complete")
-print(
-    f"setting: {cpu['model']} width {cpu['width']} on CIFAR-10, {cpu['train_subset']} "
-    f"training images, {cpu['epochs']} epochs, batch {cpu['batch_size']}, SGD momentum 0.9, "
-    f"lr {cpu['lr']} (÷10 at epochs {cpu['milestones']}), weight decay {cpu['weight_decay']}, "
-    f"latent masks at {cpu['mask_lr_scale']}× the lr; {cpu['test_subset']} test images "
-    f"(class-balanced); seeds {profiles['cpu']['seeds']}"
-)
-paper = profiles["paper"]["params"]
+EXPERIMENT = "masks"
+DEFAULTS = notebook_parameters(EXPERIMENT)  # what a record does not name
+PROFILES = res.profiles(EXPERIMENT)  # every profile with results, largest scale first
+runs = {profile: res.records(EXPERIMENT, profile) for profile in PROFILES}
+for profile, records in runs.items():
+    p = res.shared_params(records, DEFAULTS)
+    print(f"{len(records)} {profile}-profile runs, "
+          f"{sum(r['status'] == 'complete' for r in records)} complete")
+    print(
+        f"setting: {p['model']} width {p['width']} on CIFAR-10, {p['train_subset'] or 'all'} "
+        f"training images, {p['epochs']} epochs, batch {p['batch_size']}, SGD momentum 0.9, "
+        f"lr {p['lr']} (÷10 at epochs {p['milestones']}), weight decay {p['weight_decay']}, "
+        f"latent masks at {p['mask_lr_scale']}× the lr; {p['test_subset'] or 'all'} test "
+        f"images (class-balanced); seeds {sorted({r['params']['seed'] for r in records})}"
+    )
+paper = expand(EXPERIMENT, "paper")[0].params
 print(f"paper profile: width {paper['width']}, {paper['epochs']} epochs on all 50,000 images, "
       f"lr {paper['lr']}, masks at {paper['mask_lr_scale']}× the lr")
 
@@ -72,31 +75,44 @@ print(f"paper profile: width {paper['width']}, {paper['epochs']} epochs on all 5
 
 # %%
 KINDS = ["impulse_noise", "fog", "contrast"]
+COLUMNS = ["clean", *KINDS]
 PAPER = pd.DataFrame(
     {"clean": [93.5, 94.06], "impulse_noise": [50.436, 57.344], "fog": [85.14, 86.752],
      "contrast": [70.858, 73.432]},
     index=["natural", "masks"],
 )
 VARIANTS = ["natural", "gauss", "masks", "masks_random_drop", "masks_continuous"]
-done = [r for r in records if r["status"] == "complete"]
-rows = []
-for r in done:
-    row = {"variant": r["params"]["variant"], "seed": r["params"]["seed"],
-           "clean": 100 * r["final"]["test_accuracy"]}
-    row |= {k: 100 * r["final"]["corruption_mean"].get(k, np.nan) for k in KINDS}
-    rows.append(row)
-runs = pd.DataFrame(rows)
-mean = runs.groupby("variant")[["clean", *KINDS]].mean().reindex(VARIANTS).dropna(how="all")
-std = runs.groupby("variant")[["clean", *KINDS]].std(ddof=1).reindex(mean.index)
-count = runs.groupby("variant")["seed"].count().reindex(mean.index)
-side = pd.DataFrame(index=mean.index)
-for col in ["clean", *KINDS]:
-    side[f"{col} (ours)"] = [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean[col], std[col],
-                                                                   strict=True)]
-    side[f"{col} (paper)"] = [f"{PAPER.loc[v, col]:.1f}" if v in PAPER.index else "—"
-                              for v in mean.index]
-side["seeds"] = count
-print(side.to_string())
+
+
+def number(value) -> float:
+    """A metric read from a record: ``None`` (a non-finite value, or missing) is NaN."""
+    return np.nan if value is None else value
+
+
+done, accuracy, mean, std = {}, {}, {}, {}  # per profile
+for profile, records in runs.items():
+    done[profile] = [r for r in records if r["status"] == "complete"]
+    table = pd.DataFrame(
+        [{"variant": r["params"]["variant"], "seed": r["params"]["seed"],
+          "clean": 100 * r["final"]["test_accuracy"]}
+         | {k: 100 * number(r["final"]["corruption_mean"].get(k)) for k in KINDS}
+         for r in done[profile]]
+    )
+    accuracy[profile] = table
+    mean[profile] = (
+        table.groupby("variant")[COLUMNS].mean().reindex(VARIANTS).dropna(how="all")
+    )
+    std[profile] = table.groupby("variant")[COLUMNS].std(ddof=1).reindex(mean[profile].index)
+    count = table.groupby("variant")["seed"].count().reindex(mean[profile].index)
+    side = pd.DataFrame(index=mean[profile].index)
+    for col in COLUMNS:
+        side[f"{col} (ours)"] = [f"{m:.1f} ± {s:.1f}" for m, s in
+                                 zip(mean[profile][col], std[profile][col], strict=True)]
+        side[f"{col} (paper)"] = [f"{PAPER.loc[v, col]:.1f}" if v in PAPER.index else "—"
+                                  for v in mean[profile].index]
+    side["seeds"] = count
+    print(f"{profile} profile")
+    print(side.to_string())
 
 # %% [markdown]
 # ## Accuracy per severity
@@ -104,41 +120,64 @@ print(side.to_string())
 # Mean over seeds; severity 0 is the clean test set.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), sharey=True)
-for ax, kind in zip(axes, KINDS, strict=True):
-    for variant in mean.index:
-        picked = [r for r in done if r["params"]["variant"] == variant]
-        curve = np.mean(
-            [[r["final"]["test_accuracy"]]
-             + [r["final"]["corruption_accuracy"].get(kind, {}).get(str(s), np.nan)
-               for s in range(1, 6)]
-             for r in picked], axis=0)
-        ax.plot(range(6), 100 * curve, "o-", ms=3, label=variant)
-    ax.set_title(kind.replace("_", " "))
-    ax.set_xlabel("severity")
-axes[0].set_ylabel("test accuracy (%)")
-axes[-1].legend(fontsize=7)
-plt.tight_layout()
-plt.show()
+for profile in PROFILES:
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), sharey=True)
+    for ax, kind in zip(axes, KINDS, strict=True):
+        for variant in mean[profile].index:
+            picked = [r for r in done[profile] if r["params"]["variant"] == variant]
+            curve = np.mean(
+                [[r["final"]["test_accuracy"]]
+                 + [number(r["final"]["corruption_accuracy"].get(kind, {}).get(str(s)))
+                    for s in range(1, 6)]
+                 for r in picked], axis=0)
+            ax.plot(range(6), 100 * curve, "o-", ms=3, label=variant)
+        ax.set_title(f"{kind.replace('_', ' ')} ({profile} profile)")
+        ax.set_xlabel("severity")
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[-1].legend(fontsize=7)
+    plt.tight_layout()
+    plt.show()
 
 # %% [markdown]
 # ## Differences against natural training, with the seed-to-seed spread
 #
 # For each variant and column: the difference of the means (percentage points) and, in
 # brackets, the larger of the two standard deviations. A difference within about two
-# standard deviations of two seeds is not distinguishable from noise.
+# standard deviations of two seeds is not distinguishable from noise. Below it, the same
+# differences paired by seed (a seed fixes the data order for every variant), with their
+# 95 % Student-t interval; with two seeds the t quantile is 12.7, so only a difference
+# far larger than its seed-to-seed variation is resolved.
 
 # %%
-diff = (mean - mean.loc["natural"]).drop(index="natural")
-noise = std.combine(pd.DataFrame([std.loc["natural"]] * len(std), index=std.index),
-                    np.maximum).drop(index="natural")
-print(pd.DataFrame({c: [f"{d:+.1f} ({n:.1f})" for d, n in zip(diff[c], noise[c], strict=True)]
-                    for c in diff.columns}, index=diff.index).to_string())
+diff, noise, clear = {}, {}, {}
+for profile in PROFILES:
+    m, s = mean[profile], std[profile]
+    if "natural" not in m.index:
+        print(f"{profile} profile: no complete natural-training run to compare with")
+        continue
+    diff[profile] = (m - m.loc["natural"]).drop(index="natural")
+    noise[profile] = s.combine(pd.DataFrame([s.loc["natural"]] * len(s), index=s.index),
+                               np.maximum).drop(index="natural")
+    d, n = diff[profile], noise[profile]
+    print(f"{profile} profile")
+    print(pd.DataFrame({c: [f"{a:+.1f} ({b:.1f})" for a, b in zip(d[c], n[c], strict=True)]
+                        for c in d.columns}, index=d.index).to_string())
+    clear[profile] = d.abs() > 2 * n
+    print("differences beyond 2 std:", {v: [c for c in d.columns if clear[profile].loc[v, c]]
+                                        for v in d.index})
+    table = accuracy[profile]
+    paired = pd.DataFrame(
+        {c: [res.paired_difference(res.seed_values(table, c, variant=v),
+                                   res.seed_values(table, c, variant="natural"))
+             for v in d.index] for c in COLUMNS},
+        index=d.index,
+    )
+    print("paired over seeds, mean [95 % CI]:")
+    print(paired.map(lambda p: f"{p.mean:+.1f} [{p.low:+.1f}, {p.high:+.1f}]").to_string())
+    resolved = {v: [c for c in COLUMNS if paired.loc[v, c].excludes_zero] for v in d.index}
+    print("resolved by the paired interval:", resolved, "\n")
 paper_gain = (PAPER.loc["masks"] - PAPER.loc["natural"]).round(2)
 print("paper, masks − natural:", ", ".join(f"{k} {v:+.2f}" for k, v in paper_gain.items()))
-clear = (diff.abs() > 2 * noise) if len(done) else diff * False
-print("differences beyond 2 std:", {v: [c for c in diff.columns if clear.loc[v, c]]
-                                    for v in diff.index})
 
 # %% [markdown]
 # ## Table 3: fraction of frequencies masked per layer
@@ -150,64 +189,85 @@ print("differences beyond 2 std:", {v: [c for c in diff.columns if clear.loc[v, 
 # %%
 TABLE3 = [0.6938, 0.5810, 0.5213, 0.4889, 0.3354, 0.3696, 0.3124, 0.2644,
           0.2082, 0.2621, 0.2453, 0.1477, 0.0810, 0.0455, 0.0337, 0.0175]
-fractions = {v: pd.DataFrame([r["final"]["mask_fraction"] for r in done
-                              if r["params"]["variant"] == v]).mean()
-             for v in ["masks", "masks_random_drop", "masks_continuous"]
-             if any(r["params"]["variant"] == v for r in done)}
-frac = pd.DataFrame(fractions)
-print(frac.round(3).to_string())
-fig, ax = plt.subplots(figsize=(7, 3.2))
-for v in frac.columns:
-    ax.plot(np.linspace(0, 1, len(frac)), frac[v], "o-", ms=3, label=f"ours: {v}")
-ax.plot(np.linspace(0, 1, 16), TABLE3, "s--", label="paper Table 3")
-ax.set_xlabel("relative depth")
-ax.set_ylabel("fraction masked")
-ax.legend(fontsize=7)
-plt.show()
-initial = [r["metrics"][0]["mask_fraction_mean"] for r in done if r["params"]["variant"] == "masks"]
-final_mean = [r["final"]["mask_fraction_mean"] for r in done if r["params"]["variant"] == "masks"]
 at_init = 0.5 * (1 + math.erf((0.5 - 0.8) / (0.2 * math.sqrt(2))))  # Φ((t − μ)/σ)
-print(f"binarized masks, mean fraction masked: after epoch 1 {np.mean(initial):.3f}, "
-      f"final {np.mean(final_mean):.3f}; expected at initialisation {at_init:.3f}")
-first, last = frac.iloc[0]["masks"], frac.iloc[-1]["masks"]
-print(f"first layer {first:.3f} vs last layer {last:.3f} "
-      f"(paper: {TABLE3[0]:.3f} vs {TABLE3[-1]:.3f})")
+frac = {}
+for profile in PROFILES:
+    mine = done[profile]
+    fractions = {v: pd.DataFrame([r["final"]["mask_fraction"] for r in mine
+                                  if r["params"]["variant"] == v]).mean()
+                 for v in ["masks", "masks_random_drop", "masks_continuous"]
+                 if any(r["params"]["variant"] == v for r in mine)}
+    if "masks" not in fractions:
+        continue
+    frac[profile] = f = pd.DataFrame(fractions)
+    print(f"{profile} profile")
+    print(f.round(3).to_string())
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for v in f.columns:
+        ax.plot(np.linspace(0, 1, len(f)), f[v], "o-", ms=3, label=f"ours: {v}")
+    ax.plot(np.linspace(0, 1, 16), TABLE3, "s--", label="paper Table 3")
+    ax.set_xlabel("relative depth")
+    ax.set_ylabel("fraction masked")
+    ax.set_title(f"{profile} profile")
+    ax.legend(fontsize=7)
+    plt.show()
+    binarized = [r for r in mine if r["params"]["variant"] == "masks"]
+    initial = [r["metrics"][0]["mask_fraction_mean"] for r in binarized]
+    final_mean = [r["final"]["mask_fraction_mean"] for r in binarized]
+    print(f"binarized masks, mean fraction masked: after epoch 1 {np.mean(initial):.3f}, "
+          f"final {np.mean(final_mean):.3f}; expected at initialisation {at_init:.3f}")
+    first, last = f.iloc[0]["masks"], f.iloc[-1]["masks"]
+    print(f"first layer {first:.3f} vs last layer {last:.3f} "
+          f"(paper: {TABLE3[0]:.3f} vs {TABLE3[-1]:.3f})")
 
 # %% [markdown]
 # ## Cost on this machine
 
 # %%
-epochs = pd.DataFrame([{"variant": r["params"]["variant"], "t": m["epoch_time_s"]}
-                       for r in done for m in r["metrics"]])
-print("median epoch time (s, train + test evaluation, one thread, shared machine):")
-print(epochs.groupby("variant")["t"].median().reindex(mean.index).round(0).to_string())
+for profile in PROFILES:
+    epochs = res.epoch_table(done[profile], params=("variant",), metrics=("epoch_time_s",))
+    print(f"{profile} profile, median epoch time (s, train + test evaluation, one thread, "
+          "shared machine):")
+    print(epochs.groupby("variant")["epoch_time_s"].median().reindex(mean[profile].index)
+          .round(0).to_string())
 
 # %% [markdown]
 # ## The paper's claims, checked against our runs
 #
-# Each line is computed from the tables above (sign of the difference, and whether it
-# exceeds two seed standard deviations).
+# Each line is computed from the tables above (sign of the difference, whether it
+# exceeds two seed standard deviations, and whether the paired interval resolves it).
 
 # %%
-def direction(variant, column):
-    d, n = diff.loc[variant, column], noise.loc[variant, column]
+def direction(profile: str, variant: str, column: str) -> str:
+    d, n = diff[profile].loc[variant, column], noise[profile].loc[variant, column]
+    table = accuracy[profile]
+    paired = res.paired_difference(res.seed_values(table, column, variant=variant),
+                                   res.seed_values(table, column, variant="natural"))
     word = "higher" if d > 0 else "lower"
-    return f"{word} ({'beyond' if abs(d) > 2 * n else 'within'} 2 std)"
+    return (f"{word} ({'beyond' if abs(d) > 2 * n else 'within'} 2 std, "
+            f"{'resolved' if paired.excludes_zero else 'not resolved'} paired)")
 
 
-print("Table 2, masks vs natural:",
-      "; ".join(f"{c} {direction('masks', c)}" for c in diff.columns))
-print("Table 2, Gaussian augmentation vs natural:",
-      "; ".join(f"{c} {direction('gauss', c)}" for c in diff.columns))
-print("§5.2, random drop on top of masks vs masks, clean:",
-      "higher" if mean.loc["masks_random_drop", "clean"] > mean.loc["masks", "clean"]
-      else "lower")
-print("§5.1, binarized vs continuous masks, clean:",
-      "higher" if mean.loc["masks", "clean"] > mean.loc["masks_continuous", "clean"]
-      else "lower")
-depth_trend = np.polyfit(np.linspace(0, 1, len(frac)), frac["masks"], 1)[0]
-print(f"Table 3 trend of the fraction masked with depth: ours "
-      f"{'rising' if depth_trend > 0 else 'falling'}, the paper's falling")
+for profile in diff:
+    m = mean[profile]
+    print(f"{profile} profile")
+    for variant, name in [("masks", "masks"), ("gauss", "Gaussian augmentation")]:
+        if variant in m.index:
+            print(f"Table 2, {name} vs natural:",
+                  "; ".join(f"{c} {direction(profile, variant, c)}" for c in COLUMNS))
+    if {"masks", "masks_random_drop"} <= set(m.index):
+        print("§5.2, random drop on top of masks vs masks, clean:",
+              "higher" if m.loc["masks_random_drop", "clean"] > m.loc["masks", "clean"]
+              else "lower")
+    if {"masks", "masks_continuous"} <= set(m.index):
+        print("§5.1, binarized vs continuous masks, clean:",
+              "higher" if m.loc["masks", "clean"] > m.loc["masks_continuous", "clean"]
+              else "lower")
+    if profile in frac:
+        f = frac[profile]
+        depth_trend = np.polyfit(np.linspace(0, 1, len(f)), f["masks"], 1)[0]
+        print(f"Table 3 trend of the fraction masked with depth: ours "
+              f"{'rising' if depth_trend > 0 else 'falling'}, the paper's falling")
 
 # %% [markdown]
 # ## Verdict
@@ -217,10 +277,13 @@ print(f"Table 3 trend of the fraction masked with depth: ours "
 # far below the paper's (about 93 %), and the latent masks learn with a much larger
 # learning rate than the paper's so that they move at all. In this regime the lines above
 # (computed from the data) say: the binarized masks did *not* improve clean or corrupted
-# accuracy over natural training but lowered it; adding random frequency drop lowered it
+# accuracy over natural training but lowered it (with two seeds only some of these
+# differences are resolved, by the 2-std rule or by the paired interval; the lines above
+# say which); adding random frequency drop lowered it
 # much further, which agrees in direction with the paper's Table 1 and §5.2 (random drop
 # is "not a better choice"); continuous masks did at least as well as binarized ones; and
 # the learned masks dropped *more* frequencies in the deep layers than in the first ones,
 # the opposite of the paper's Table 3. A short, subsampled schedule is exactly where an
 # extra constraint on every layer costs most, so none of this refutes the paper's 200-epoch
 # results; they can only be tested with the `paper` profile on a GPU.
+

@@ -1,0 +1,895 @@
+"""What the results pages compute from result records: tables, statistics and verdicts.
+
+The book's results pages (R1–R6) read the records that :mod:`spectral.experiments`
+writes, ``data/results/<experiment>/<run_id>.json``, and decide verdicts from them. All
+the code that decides is here, tested on synthetic records; a page only calls it and
+shows tables, plots and prose.
+
+* **Loading.** :func:`profiles` lists the profiles that have results (``smoke`` left out),
+  largest scale first (:func:`scale`), so a page shows a new ``full`` or GPU ``paper`` run
+  without being edited; :func:`records` selects one profile's records.
+* **Tables.** :func:`final_table` (one row per run) and :func:`epoch_table` (one row per
+  run and epoch). A non-finite metric is ``NaN`` in JSON written by Python and ``null``
+  in stricter JSON; both become ``NaN`` here.
+* **Comparing two arms.** :func:`paired_difference` matches two arms' runs by seed and
+  gives the mean difference with a Student-t confidence interval (:func:`t_quantile`);
+  :func:`two_se_gap` is the unpaired test "difference of means beyond twice its standard
+  error".
+* **Speed-up** (Rippel et al. §5.2): :func:`first_epoch_reaching` and :func:`speedup`.
+* **Maximum Gain curves** (Stamatescu & McDonnell §IV): the curve measures
+  (:func:`variability`, :func:`plateau_epoch`, :func:`overfit_index`, …), the tables of
+  page R6 and the tests of the paper's four rules (:func:`rule_verdicts`).
+
+Needs pandas (the ``book`` extra).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+
+from spectral.experiments import load_results
+
+__all__ = [
+    "RULES",
+    "Gap",
+    "PairedDifference",
+    "Speedup",
+    "curvature",
+    "curve_measures",
+    "epoch_table",
+    "factor_label",
+    "final_table",
+    "first_epoch_reaching",
+    "fraction_up",
+    "gain_curves",
+    "gain_run_table",
+    "lr_factors",
+    "mnist_observations",
+    "overfit_index",
+    "paired_difference",
+    "plateau_epoch",
+    "profile_order",
+    "profiles",
+    "records",
+    "rule_1",
+    "rule_2",
+    "rule_3",
+    "rule_4",
+    "rule_verdicts",
+    "run_at",
+    "scale",
+    "schedule_measures",
+    "seed_values",
+    "shared_params",
+    "slope",
+    "spearman",
+    "speedup",
+    "t_cdf",
+    "t_quantile",
+    "two_se_gap",
+    "variability",
+    "varying_params",
+]
+
+#: The profile of the engine's own tests; never a result to show.
+SMOKE = "smoke"
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def scale(params: Mapping) -> tuple[bool, float]:
+    """How much training one run did, as a sort key: larger is more.
+
+    Parameters
+    ----------
+    params : mapping
+        A record's ``params``: ``epochs`` (required), ``train_subset`` (0 or missing: the
+        whole training split) and ``val_fraction`` (default 0).
+
+    Returns
+    -------
+    (bool, float)
+        ``(whole, amount)``. ``whole`` is true for a run on the whole training split; it
+        ranks above every run on a subset (a profile's subset is always smaller than its
+        data set). ``amount`` is the number of training images seen,
+        ``train_subset × epochs``, for a subset run, and ``epochs × (1 − val_fraction)``,
+        the passes over the data set, for a whole-split run.
+    """
+    if "epochs" not in params:
+        raise KeyError(f"the record's params have no 'epochs' (keys: {sorted(params)})")
+    epochs = params["epochs"]
+    subset = params.get("train_subset") or 0
+    if subset:
+        return False, float(subset * epochs)
+    return True, float(epochs * (1.0 - (params.get("val_fraction") or 0.0)))
+
+
+def profile_order(runs: Iterable[Mapping]) -> list[str]:
+    """The profiles of ``runs`` except ``smoke``, largest :func:`scale` first.
+
+    A profile's scale is that of its largest run; equal scales are ordered by name.
+    """
+    largest: dict[str, tuple[bool, float]] = {}
+    for run in runs:
+        name = run["params"]["profile"]
+        if name != SMOKE:
+            largest[name] = max(largest.get(name, (False, -math.inf)), scale(run["params"]))
+    return sorted(largest, key=lambda name: (not largest[name][0], -largest[name][1], name))
+
+
+def profiles(experiment: str, *, results=None) -> list[str]:
+    """The profiles of ``experiment`` that have results, ``smoke`` left out, largest first.
+
+    ``results`` is the results folder (default ``data/results``); see :func:`scale` for
+    the order.
+    """
+    return profile_order(load_results(experiment, results))
+
+
+def records(
+    experiment: str,
+    profile: str | None = None,
+    *,
+    status: str | None = None,
+    results=None,
+) -> list[dict]:
+    """The valid result records of ``experiment``, sorted by run id.
+
+    Parameters
+    ----------
+    experiment : str
+        The experiment's name (a folder of ``results``).
+    profile : str, optional
+        Keep only this profile's runs.
+    status : {"complete", "diverged", "failed"}, optional
+        Keep only runs of this status.
+    results : path, optional
+        The results folder, default ``data/results``.
+    """
+    return [
+        r
+        for r in load_results(experiment, results)
+        if (profile is None or r["params"].get("profile") == profile)
+        and (status is None or r["status"] == status)
+    ]
+
+
+def shared_params(runs: Sequence[Mapping], defaults: Mapping | None = None) -> dict:
+    """The parameters that every run of ``runs`` has, with the same value.
+
+    ``defaults`` (e.g. :func:`spectral.experiments.notebook_parameters`) fills in what no
+    run names: a record holds only the parameters its profile set, not the notebook's
+    defaults. A parameter some runs name and others do not is left out.
+    """
+    common = {}
+    if runs:
+        first = runs[0]["params"]
+        common = {k: v for k, v in first.items() if all(r["params"].get(k, ...) == v for r in runs)}
+    named = {k for r in runs for k in r["params"]}
+    return {k: v for k, v in (defaults or {}).items() if k not in named} | common
+
+
+def varying_params(runs: Sequence[Mapping], ignore: Iterable[str] = ("seed",)) -> list[str]:
+    """The parameters whose value differs between runs (or that some runs lack), sorted.
+
+    What tells a profile's configurations apart, e.g. its grid axes; ``ignore`` names
+    parameters left out (the seed, by default).
+    """
+    shared = shared_params(runs)
+    names = {k for r in runs for k in r["params"]} - shared.keys() - set(ignore)
+    return sorted(names)
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+def _is_scalar(value) -> bool:
+    return value is None or isinstance(value, str | bool | Real)
+
+
+def _as_float(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Columns holding only numbers and missing values (None, NaN) become float."""
+    for c in columns:
+        values = frame[c].dropna()
+        if all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
+            frame[c] = frame[c].astype(float)
+    return frame
+
+
+def _param_columns(run: Mapping, params: Sequence[str]) -> dict:
+    values = {k: run["params"].get(k) for k in params}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _check_overlap(params: Sequence[str], metrics: Sequence[str] | None) -> None:
+    clash = sorted(set(params) & set(metrics or ()) | {"run_id", "status"} & set(params))
+    if clash:
+        raise ValueError(
+            f"{clash} named both as a parameter and as a metric (or reserved): "
+            "a column can hold only one; drop it from one of the two lists"
+        )
+
+
+def _metric_columns(values: Mapping, params: Sequence[str], metrics: Sequence[str] | None):
+    if metrics is not None:
+        return {m: values.get(m) for m in metrics}
+    reserved = {*params, "run_id", "status"}
+    return {k: v for k, v in values.items() if k not in reserved and _is_scalar(v)}
+
+
+def final_table(
+    runs: Sequence[Mapping],
+    params: Sequence[str] = ("profile", "seed"),
+    metrics: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per run: ``run_id``, ``status``, the chosen ``params`` and final metrics.
+
+    Parameters
+    ----------
+    runs : sequence of dict
+        Result records (:func:`records`).
+    params : sequence of str
+        Parameters to show as columns (a list value becomes a tuple; missing: None).
+    metrics : sequence of str, optional
+        Final metrics to show (missing: NaN). Default: every scalar final metric whose
+        name is not among ``params`` (the parameter wins).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Numeric metric columns are float, with NaN for ``NaN``/``null``.
+    """
+    _check_overlap(params, metrics)
+    rows = [
+        {"run_id": r["run_id"], "status": r["status"], **_param_columns(r, params)}
+        | _metric_columns(r["final"], params, metrics)
+        for r in runs
+    ]
+    frame = pd.DataFrame(rows, columns=None if rows else ["run_id", "status", *params])
+    return _as_float(frame, [c for c in frame.columns if c not in ("run_id", "status", *params)])
+
+
+def epoch_table(
+    runs: Sequence[Mapping],
+    params: Sequence[str] = ("profile", "seed"),
+    metrics: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per run and epoch: ``run_id``, ``status``, ``params`` and that epoch's metrics.
+
+    As :func:`final_table`, over each record's per-epoch ``metrics`` (which include
+    ``epoch``); rows are in record order, then epoch order.
+    """
+    _check_overlap(params, metrics)
+    rows = [
+        {"run_id": r["run_id"], "status": r["status"], **_param_columns(r, params)}
+        | _metric_columns(m, params, metrics)
+        for r in runs
+        for m in r["metrics"]
+    ]
+    frame = pd.DataFrame(rows, columns=None if rows else ["run_id", "status", *params])
+    return _as_float(frame, [c for c in frame.columns if c not in ("run_id", "status", *params)])
+
+
+def seed_values(table: pd.DataFrame, column: str, **where) -> pd.Series:
+    """``column`` of the rows of ``table`` that match ``where``, indexed by ``seed``.
+
+    A float criterion matches to ``numpy.isclose`` (learning rates computed on a page
+    match those read from a file). One arm of :func:`paired_difference`.
+    """
+    keep = pd.Series(True, index=table.index)
+    for key, value in where.items():
+        if key not in table:
+            raise KeyError(f"no column {key!r} to select on; columns: {list(table.columns)}")
+        if isinstance(value, float):
+            keep &= np.isclose(table[key].astype(float), value)
+        else:
+            keep &= table[key] == value
+    picked = table[keep]
+    if picked["seed"].duplicated().any():
+        raise ValueError(
+            f"several rows per seed match {where}: add the parameter that tells them apart"
+        )
+    return picked.set_index("seed")[column]
+
+
+# --- comparing two arms --------------------------------------------------------------------
+
+
+def _check_df(df) -> None:
+    if isinstance(df, bool) or not isinstance(df, int) or df < 1:
+        raise ValueError(f"degrees of freedom must be a positive integer, got {df!r}")
+
+
+def t_cdf(t: float, df: int) -> float:
+    """Student-t distribution function ``P(T ≤ t)`` for ``df`` (a positive integer).
+
+    Exact closed forms (Abramowitz & Stegun 26.7.3–4): with ``θ = atan(t/√df)``,
+    ``P(|T| ≤ t)`` is a finite sum of powers of ``cos θ``.
+    """
+    _check_df(df)
+    theta = math.atan(abs(t) / math.sqrt(df))
+    c2 = math.cos(theta) ** 2
+    if df % 2:  # odd: (2/π)(θ + sin θ cos θ (1 + 2/3 cos²θ + 2·4/(3·5) cos⁴θ + …))
+        term, total = 1.0, 1.0 if df > 1 else 0.0
+        for k in range(1, (df - 1) // 2):
+            term *= 2 * k / (2 * k + 1) * c2
+            total += term
+        inside = 2 / math.pi * (theta + math.sin(theta) * math.cos(theta) * total)
+    else:  # even: sin θ (1 + 1/2 cos²θ + 1·3/(2·4) cos⁴θ + …)
+        term, total = 1.0, 1.0
+        for k in range(1, df // 2):
+            term *= (2 * k - 1) / (2 * k) * c2
+            total += term
+        inside = math.sin(theta) * total
+    return 0.5 + math.copysign(0.5 * min(inside, 1.0), t)  # the sum can round above 1
+
+
+def t_quantile(p: float, df: int) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (bisection on
+    :func:`t_cdf`, to 1e-12 relative), e.g. ``t_quantile(0.975, 2) = 4.303``."""
+    _check_df(df)
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must be in (0, 1), got {p!r}")
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        low, high = high, 2 * high
+    while high - low > 1e-12 * high:
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if t_cdf(middle, df) < p else (low, middle)
+    return 0.5 * (low + high)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Mean over seeds of ``a − b`` with its confidence interval (:func:`paired_difference`).
+
+    ``low`` and ``high`` are NaN when fewer than two seeds pair up.
+    """
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    confidence: float
+
+    @property
+    def excludes_zero(self) -> bool:
+        """Whether the interval lies wholly above or wholly below zero."""
+        return bool(self.low > 0 or self.high < 0)
+
+    def describe(self, factor: float = 1.0, unit: str = "", digits: int = 2) -> str:
+        """E.g. ``+1.20 points, 95 % CI [+0.40, +2.00], 3 seeds: resolved``.
+
+        ``factor`` multiplies the numbers (100 for fractions shown in percentage points).
+        """
+
+        def number(x: float) -> str:
+            return f"{factor * x:+.{digits}f}"
+
+        if self.n < 2:
+            return f"{number(self.mean)}{unit}, {self.n} seed: no interval"
+        verdict = "resolved" if self.excludes_zero else "within noise"
+        return (
+            f"{number(self.mean)}{unit}, {100 * self.confidence:.0f} % CI "
+            f"[{number(self.low)}, {number(self.high)}], {self.n} seeds: {verdict}"
+        )
+
+
+def _finite_by_seed(values: Mapping | pd.Series, name: str) -> dict:
+    items = values.items() if hasattr(values, "items") else None
+    if items is None:
+        raise TypeError(f"{name} must map seed → value (a dict or a Series indexed by seed)")
+    out = {}
+    for seed, value in items:
+        if value is not None and math.isfinite(value):
+            out[seed] = float(value)
+    return out
+
+
+def paired_difference(
+    a: Mapping | pd.Series, b: Mapping | pd.Series, *, confidence: float = 0.95
+) -> PairedDifference:
+    """Mean of ``a[seed] − b[seed]`` over the seeds both arms have, with a t-interval.
+
+    Parameters
+    ----------
+    a, b : mapping or pandas.Series
+        One value per seed (e.g. :func:`seed_values`). Seeds in only one arm, and values
+        that are missing or not finite (``None``, NaN, ±∞), are left out.
+    confidence : float
+        Coverage of the two-sided interval ``mean ± t_{(1+c)/2, n−1} · s/√n``, where
+        ``s`` is the standard deviation of the ``n`` paired differences.
+
+    Returns
+    -------
+    PairedDifference
+        ``n = 0`` gives a NaN mean; ``n = 1`` a mean without an interval.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    left, right = _finite_by_seed(a, "a"), _finite_by_seed(b, "b")
+    seeds = sorted(set(left) & set(right))
+    d = np.array([left[s] - right[s] for s in seeds])
+    n = len(d)
+    mean = float(d.mean()) if n else math.nan
+    if n < 2:
+        return PairedDifference(mean, math.nan, math.nan, n, confidence)
+    half = t_quantile((1 + confidence) / 2, n - 1) * float(d.std(ddof=1)) / math.sqrt(n)
+    return PairedDifference(mean, mean - half, mean + half, n, confidence)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Difference of two arms' means and its standard error (:func:`two_se_gap`)."""
+
+    difference: float
+    standard_error: float
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the difference exceeds twice its standard error."""
+        return bool(abs(self.difference) > 2 * self.standard_error)
+
+
+def two_se_gap(a: Sequence[float], b: Sequence[float]) -> Gap:
+    """Unpaired: ``mean(a) − mean(b)`` and its standard error ``√(s_a²/n_a + s_b²/n_b)``.
+
+    Sample standard deviations (``ddof=1``); each arm needs two values or more.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if min(len(a), len(b)) < 2:
+        raise ValueError(
+            f"each arm needs at least 2 values for a standard deviation, got {len(a)} and "
+            f"{len(b)}; run more seeds"
+        )
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    return Gap(float(a.mean() - b.mean()), se)
+
+
+# --- speed-up ------------------------------------------------------------------------------
+
+
+def first_epoch_reaching(errors: Sequence[float], target: float) -> int | None:
+    """The first epoch (1-based) at which ``errors`` is at most ``target``, or None."""
+    reached = np.asarray(errors, dtype=float) <= target
+    return int(np.argmax(reached)) + 1 if reached.any() else None
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """Rippel et al.'s speed-up of a comparison run over a reference run (:func:`speedup`)."""
+
+    best: float  # the reference run's lowest error
+    t_reference: int  # the first epoch at which the reference run has it
+    t_comparison: int | None  # the first epoch the comparison run is at or below it
+
+    @property
+    def factor(self) -> float:
+        """``t_reference / t_comparison``; NaN if the comparison never reaches ``best``."""
+        return self.t_reference / self.t_comparison if self.t_comparison else math.nan
+
+
+def speedup(reference: Sequence[float], comparison: Sequence[float]) -> Speedup:
+    """When ``comparison`` first reaches the lowest error of ``reference`` (error curves
+    per epoch, epoch 1 first), against when ``reference`` itself first did."""
+    reference = np.asarray(reference, dtype=float)
+    if not len(reference) or np.isnan(reference).all():
+        raise ValueError("the reference error curve is empty or all NaN: nothing to reach")
+    best = float(np.nanmin(reference))
+    return Speedup(
+        best, first_epoch_reaching(reference, best), first_epoch_reaching(comparison, best)
+    )
+
+
+# --- measures of a Maximum Gain curve ------------------------------------------------------
+
+
+def variability(g: Sequence[float]) -> float:
+    """Back-and-forth per epoch: the total variation beyond the net change.
+
+    ``(Σ|g_{e+1} − g_e| − |g_n − g_1|) / (n − 1)``: zero for every monotone curve; NaN
+    for fewer than two values.
+    """
+    g = np.asarray(g, dtype=float)
+    if len(g) < 2:
+        return math.nan
+    return float((np.abs(np.diff(g)).sum() - abs(g[-1] - g[0])) / (len(g) - 1))
+
+
+def curvature(g: Sequence[float]) -> float:
+    """Mean absolute second difference ``|g_{e+1} − 2g_e + g_{e−1}|`` (NaN below 3 values)."""
+    g = np.asarray(g, dtype=float)
+    return float(np.abs(np.diff(g, 2)).mean()) if len(g) >= 3 else math.nan
+
+
+def slope(y: Sequence[float]) -> float:
+    """Least-squares slope of ``y`` per step (NaN below 2 values)."""
+    y = np.asarray(y, dtype=float)
+    return float(np.polyfit(np.arange(len(y)), y, 1)[0]) if len(y) >= 2 else math.nan
+
+
+def fraction_up(g: Sequence[float]) -> float:
+    """The fraction of steps in which ``g`` increased."""
+    return float((np.diff(np.asarray(g, dtype=float)) > 0).mean())
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation (ties get their mean rank)."""
+    ranks_a, ranks_b = pd.Series(a).rank(), pd.Series(b).rank()
+    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
+
+
+def plateau_epoch(
+    g: Sequence[float],
+    epochs: Sequence[int] | None = None,
+    *,
+    tolerance: float = 1.0,
+    window: int = 5,
+) -> int | None:
+    """The first epoch from which ``g`` stays within ``tolerance`` of its final level.
+
+    The level is the median of the last ``window`` values; ``epochs`` names the epochs
+    (default 1, 2, …). None if even the last value is farther than ``tolerance``.
+    """
+    g = np.asarray(g, dtype=float)
+    epochs = np.arange(1, len(g) + 1) if epochs is None else np.asarray(epochs)
+    inside = np.abs(g - np.median(g[-window:])) <= tolerance
+    first = next((i for i in range(len(g)) if inside[i:].all()), None)
+    return None if first is None else int(epochs[first])
+
+
+def overfit_index(
+    val_loss: Sequence[float], train_loss: Sequence[float], *, rise: float = 0.10
+) -> int | None:
+    """Index of the validation-loss minimum if the run overfits there, else None.
+
+    Overfits: the minimum is before the last two epochs, the validation loss ends at
+    least ``rise`` (10 %) above it, and the training loss ends below its value there.
+    """
+    v, t = np.asarray(val_loss, dtype=float), np.asarray(train_loss, dtype=float)
+    i = int(np.argmin(v))
+    if i < len(v) - 2 and v[-1] >= (1 + rise) * v[i] and t[-1] < t[i]:
+        return i
+    return None
+
+
+# --- Maximum Gain tables (page R6) ---------------------------------------------------------
+
+
+def factor_label(factor: float) -> str:
+    """``×2`` for a learning rate twice the base rate, ``×1/3`` for a third of it."""
+    return f"×{factor:.0f}" if factor >= 1 else f"×1/{1 / factor:.0f}"
+
+
+def gain_curves(runs: Sequence[Mapping], base: float) -> pd.DataFrame:
+    """One row per (run, epoch) of Maximum Gain runs; epoch 0 holds the gain at init.
+
+    Columns: the metrics, ``lr`` and ``seed`` (parameters), ``factor`` (``lr / base``),
+    ``train_error`` and ``val_error`` (%, from the accuracies), ``val_loss`` (the
+    ``test_loss``: the test split is the validation set, as in the paper).
+    """
+    frames = []
+    for r in runs:
+        init = r["final"].get("init", {})
+        zero = {"epoch": 0, "max_gain": init.get("max_gain")}
+        zero["max_gain_logit"] = init.get("max_gain_logit")
+        epochs = epoch_table([r], params=(), metrics=None).drop(columns=["run_id", "status"])
+        m = pd.concat([pd.DataFrame([zero]), epochs], ignore_index=True)
+        m = _as_float(m, ["max_gain", "max_gain_logit"])
+        m["lr"] = r["params"]["lr"]
+        m["seed"] = r["params"]["seed"]
+        m["factor"] = r["params"]["lr"] / base
+        m["train_error"] = 100 * (1 - m["train_accuracy"])
+        m["val_error"] = 100 * (1 - m["test_accuracy"])
+        frames.append(m.rename(columns={"test_loss": "val_loss"}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def lr_factors(table: pd.DataFrame) -> list[float]:
+    """The learning-rate factors of :func:`gain_curves`' table, ascending."""
+    return sorted({float(x) for x in table.get("factor", [])})
+
+
+def run_at(table: pd.DataFrame, factor: float) -> pd.DataFrame | None:
+    """The trained epochs (1, 2, …) of the run at ``factor`` × the base rate, if any."""
+    if table.empty:
+        return None
+    run = table[np.isclose(table["factor"], factor) & (table["epoch"] >= 1)]
+    return run.reset_index(drop=True) if len(run) else None
+
+
+def _median_tracker_share(metrics: Sequence[Mapping]) -> float:
+    tracker_s = [x.get("max_gain_time_s", 0) + x.get("max_gain_logit_time_s", 0) for x in metrics]
+    epoch_s = [x["epoch_time_s"] for x in metrics]
+    return 100 * float(np.median(np.array(tracker_s) / epoch_s))
+
+
+def _accuracy(x: Mapping, default: float) -> float:
+    value = x.get("test_accuracy", default)
+    return default if value is None else value
+
+
+def gain_run_table(runs: Sequence[Mapping], base: float) -> pd.DataFrame:
+    """Final numbers of Maximum Gain runs, one row per learning rate (the index).
+
+    Errors in %, gains in dB; ``tracker % of epoch`` is the median share of an epoch's
+    time spent measuring the Maximum Gain.
+    """
+    rows = []
+    for r in runs:
+        m = r["metrics"]
+        last = m[-1]
+        rows.append(
+            {
+                "lr": r["params"]["lr"],
+                "factor": factor_label(r["params"]["lr"] / base),
+                "status": r["status"],
+                "epochs": len(m),
+                "train loss": last["train_loss"],
+                "val loss": last.get("test_loss"),
+                "val error %": 100 * (1 - _accuracy(last, np.nan)),
+                "best val error %": 100 * (1 - max(_accuracy(x, 0) for x in m)),
+                "init gain dB": r["final"].get("init", {}).get("max_gain"),
+                "final gain dB": last.get("max_gain"),
+                "median epoch s": float(np.median([x["epoch_time_s"] for x in m])),
+                "tracker % of epoch": _median_tracker_share(m),
+            }
+        )
+    return _as_float(pd.DataFrame(rows), ["val loss", "init gain dB", "final gain dB"]).set_index(
+        "lr"
+    )
+
+
+def _quiet_non_finite(function: Callable) -> Callable:
+    """``function`` without numpy's warnings on a −∞ or NaN gain (the measure is then NaN)."""
+
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return function(*args, **kwargs)
+
+    return quiet
+
+
+@_quiet_non_finite
+def curve_measures(table: pd.DataFrame) -> pd.DataFrame:
+    """The measures behind the rules, one row per learning-rate factor of a sweep."""
+    rows = []
+    for f in lr_factors(table):
+        run = run_at(table, f)
+        g = run["max_gain"].to_numpy()
+        half = len(g) // 2
+        i = overfit_index(run["val_loss"], run["train_loss"])
+        rows.append(
+            {
+                "factor": factor_label(f),
+                "variability dB/epoch": variability(g),
+                "2nd-difference dB": curvature(g),
+                "largest drop dB": float(-np.diff(g).min()),
+                "epoch of largest drop": int(run["epoch"][int(np.argmin(np.diff(g))) + 1]),
+                "slope dB/epoch": slope(g),
+                "fraction up": fraction_up(g),
+                "slope 1st half": slope(g[:half]),
+                "slope 2nd half": slope(g[half:]),
+                "overfits after epoch": None if i is None else int(run["epoch"][i]),
+                "ρ(gain, −val loss)": spearman(g, -run["val_loss"].to_numpy()),
+            }
+        )
+    return pd.DataFrame(rows).set_index("factor") if rows else pd.DataFrame()
+
+
+def _variability_around(g: np.ndarray, i: int | None) -> tuple[float, float]:
+    """Variability up to and from index ``i`` (NaN where fewer than 3 epochs remain)."""
+    before = variability(g[: i + 1]) if i is not None and i >= 3 else math.nan
+    after = variability(g[i:]) if i is not None and len(g) - i >= 3 else math.nan
+    return before, after
+
+
+@_quiet_non_finite
+def schedule_measures(table: pd.DataFrame, milestone: int | None = None) -> pd.DataFrame:
+    """:func:`curve_measures`' kind for runs that can collapse, or whose lr steps.
+
+    Adds what a collapsing run shows: epochs whose gain is not finite (−∞ dB: the data
+    derivative is zero; NaN/``null`` in the file), the logit gain and impulse score, and
+    the variability up to and from the validation-loss minimum. With a ``milestone``
+    (the learning rate steps after that epoch), also the variability before and after it.
+    """
+    rows = []
+    for f in lr_factors(table):
+        m = run_at(table, f)
+        g = m["max_gain"].to_numpy()
+        i = overfit_index(m["val_loss"], m["train_loss"])
+        before, after = _variability_around(g, i)
+        row = {
+            "factor": factor_label(f),
+            "epochs at −∞ dB": int((~np.isfinite(g)).sum()),
+            "final gain dB": g[-1],
+            "final logit gain dB": m["max_gain_logit"].iloc[-1],
+            "final impulse score": m["max_gain_score"].iloc[-1],
+            "final val error %": m["val_error"].iloc[-1],
+            "best val error %": m["val_error"].min(),
+            "variability dB/epoch": variability(g),
+            "slope dB/epoch": slope(g),
+            "fraction up": fraction_up(g),
+            "overfits after epoch": None if i is None else int(m["epoch"][i]),
+            "variability before / after": f"{before:.3g} / {after:.3g}",
+        }
+        if milestone is not None:
+            last = int(m["epoch"].iloc[-1])
+            row[f"variability epochs 1–{milestone} / {milestone + 1}–{last}"] = (
+                f"{variability(g[:milestone]):.3g} / {variability(g[milestone:]):.3g}"
+            )
+        row["ρ(gain, −val loss)"] = spearman(g, -m["val_loss"].to_numpy())
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("factor") if rows else pd.DataFrame()
+
+
+def mnist_observations(table: pd.DataFrame) -> dict[str, str]:
+    """The paper's four observations on its MNIST runs (§IV-A), measured on one sweep."""
+    found = {}
+    if (r1 := run_at(table, 1)) is not None:
+        found["×1: the gain rises, then is flat after ~10 epochs"] = (
+            f"plateau from epoch {plateau_epoch(r1['max_gain'], r1['epoch'])}"
+        )
+        found["×1: validation loss decreases up to epoch ~12, then flat"] = (
+            f"validation loss lowest at epoch {int(r1['epoch'][r1['val_loss'].idxmin()])}"
+        )
+    if (r4 := run_at(table, 4)) is not None:
+        i = int(r4["train_loss"].idxmin())
+        found["×4: training and validation losses rise beyond epoch 7"] = (
+            f"training loss lowest at epoch {int(r4['epoch'][i])}, final/lowest = "
+            f"{r4['train_loss'].iloc[-1] / r4['train_loss'][i]:.2f}; validation loss lowest "
+            f"at epoch {int(r4['epoch'][r4['val_loss'].idxmin()])}"
+        )
+    if r1 is not None and (r3 := run_at(table, 1 / 3)) is not None:
+        better = r1["val_error"].iloc[-1] < r3["val_error"].iloc[-1]
+        found["after 20 epochs lr 0.001 has a lower validation error than 0.001/3"] = (
+            f"{'yes' if better else 'no'}: {r1['val_error'].iloc[-1]:.2f} % vs "
+            f"{r3['val_error'].iloc[-1]:.2f} %"
+        )
+    return found
+
+
+# --- the paper's four rules (Stamatescu & McDonnell §IV-C1) --------------------------------
+
+#: The four rules, in the paper's order; the keys of :func:`rule_verdicts`.
+RULES = (
+    "Rule 1 (high variability ⇒ lr too high)",
+    "Rule 2 (smooth rise ⇒ lr too low / train longer)",
+    "Rule 3 (rise then flattening ⇒ converging)",
+    "Rule 4 (flat then variable ⇒ overfitting)",
+)
+
+
+def _verdict(ok: bool | None, why: str) -> tuple[str, str]:
+    return ("untested" if ok is None else "holds" if ok else "does not hold"), why
+
+
+def _labels(factors: Iterable[float]) -> list[str]:
+    return [factor_label(f) for f in factors]
+
+
+def rule_1(table: pd.DataFrame) -> tuple[str, str]:
+    """Variability grows with the lr over ×1…×4 (Spearman ρ > 0.5) and the most variable
+    run ends with a worse validation loss than ×1. Runs with a non-finite gain are left
+    out; fewer than 3 finite runs, or no ×1, leave the rule untested."""
+    ran = [f for f in (1, 2, 3, 4) if run_at(table, f) is not None]
+    collapsed = [f for f in ran if not np.isfinite(run_at(table, f)["max_gain"]).all()]
+    high = [f for f in ran if f not in collapsed]
+    left_out = (
+        f"; left out, gain not finite at every epoch: {_labels(collapsed)}" if collapsed else ""
+    )
+    if len(high) < 3 or 1 not in high:
+        return _verdict(None, "fewer than 3 of ×1…×4 ran, or ×1 missing" + left_out)
+    v = [variability(run_at(table, f)["max_gain"]) for f in high]
+    rho = spearman(high, v)
+    most = high[int(np.argmax(v))]
+    worse = most != 1 and (
+        run_at(table, most)["val_loss"].iloc[-1] > run_at(table, 1)["val_loss"].iloc[-1]
+    )
+    return _verdict(
+        rho > 0.5 and bool(worse),
+        f"Spearman ρ(lr, variability) = {rho:.2f} over {_labels(high)}; most variable: "
+        f"{factor_label(most)}, its final validation loss {'is' if worse else 'is not'} "
+        "worse than the base rate's" + left_out,
+    )
+
+
+def rule_2(table: pd.DataFrame) -> tuple[str, str]:
+    """The ×1/10 gain rises (positive slope, ≥ 60 % of epochs up) no more variably than
+    ×1's, and its validation loss still falls over the last 5 epochs and ends above ×1's.
+    The evidence also gives the verdict under the 2nd-difference measure."""
+    base, low = run_at(table, 1), run_at(table, 1 / 10)
+    if low is None or base is None:
+        return _verdict(None, "×1/10 or ×1 missing")
+    g, g1 = low["max_gain"].to_numpy(), base["max_gain"].to_numpy()
+    rises = slope(g) > 0 and fraction_up(g) >= 0.6
+    smooth = variability(g) <= variability(g1)
+    val_tail = slope(low["val_loss"].to_numpy()[-5:])
+    behind = low["val_loss"].iloc[-1] > base["val_loss"].iloc[-1]
+    by_curvature = curvature(g) <= curvature(g1)
+    return _verdict(
+        bool(rises and smooth and val_tail < 0 and behind),
+        f"×1/10: slope {slope(g):.3g} dB/epoch, {100 * fraction_up(g):.0f} % "
+        f"of epochs up, variability {variability(g):.3g} vs base "
+        f"{variability(g1):.3g} dB/epoch; validation loss slope over the last 5 "
+        f"epochs {val_tail:.3g}, final {'above' if behind else 'not above'} base. "
+        f"(With the 2nd-difference measure the ×1/10 curve is "
+        f"{'as smooth as' if by_curvature else 'less smooth than'} the base rate's, "
+        f"{curvature(g):.3g} vs {curvature(g1):.3g} dB, so the rule would "
+        f"{'hold' if rises and by_curvature and val_tail < 0 and behind else 'not hold'}"
+        ".)",
+    )
+
+
+def rule_3(table: pd.DataFrame) -> tuple[str, str]:
+    """At ×1 the gain's slope over the first half is positive and at least twice that of
+    the second half, and the validation loss flattens (second-half slope below a quarter
+    of the first-half slope, in magnitude)."""
+    base = run_at(table, 1)
+    if base is None:
+        return _verdict(None, "base rate missing")
+    g, v = base["max_gain"].to_numpy(), base["val_loss"].to_numpy()
+    half = len(g) // 2
+    s1, s2 = slope(g[:half]), slope(g[half:])
+    flat_gain = s1 > 0 and s1 >= 2 * abs(s2)
+    flat_val = abs(slope(v[half:])) < 0.25 * abs(slope(v[:half]))
+    return _verdict(
+        bool(flat_gain and flat_val),
+        f"base rate: gain slope {s1:.3g} → {s2:.3g} dB/epoch (first → second half); "
+        f"validation loss slope {slope(v[:half]):.3g} → {slope(v[half:]):.3g} per "
+        "epoch",
+    )
+
+
+def _variability_jump(g: np.ndarray, i: int) -> float:
+    before, after = variability(g[: i + 1]), variability(g[i:])
+    return after / before if before > 0 else (math.inf if after else 1.0)
+
+
+def rule_4(table: pd.DataFrame) -> tuple[str, str]:
+    """In every run that overfits (:func:`overfit_index`, at least 3 epochs from either
+    end) the variability after the validation-loss minimum is ≥ 1.5 × that before it;
+    untested if no run overfits."""
+    jumps, checked = {}, []
+    for f in lr_factors(table):
+        run = run_at(table, f)
+        i = overfit_index(run["val_loss"], run["train_loss"])
+        g = run["max_gain"].to_numpy()
+        if i is not None and i >= 3 and len(g) - i >= 3:
+            jumps[factor_label(f)] = _variability_jump(g, i)
+        checked.append(factor_label(f))
+    if not jumps:
+        return _verdict(
+            None,
+            f"no run among {checked} overfits by the definition above (or too close to an end)",
+        )
+    return _verdict(
+        all(j >= 1.5 for j in jumps.values()),
+        "variability after / before the validation-loss minimum: "
+        + ", ".join(f"{k} {j:.2f}" for k, j in jumps.items()),
+    )
+
+
+_RULE_TESTS: tuple[Callable[[pd.DataFrame], tuple[str, str]], ...] = (
+    rule_1,
+    rule_2,
+    rule_3,
+    rule_4,
+)
+
+
+@_quiet_non_finite
+def rule_verdicts(table: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Each rule of :data:`RULES` → (``holds``/``does not hold``/``untested``, evidence)."""
+    return {rule: test(table) for rule, test in zip(RULES, _RULE_TESTS, strict=True)}

@@ -1,0 +1,647 @@
+"""spectral.results on synthetic records: loading, tables, paired t-intervals, speed-up,
+Maximum Gain curve measures and the tests of the paper's four rules."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spectral import results as res
+
+BASE = 0.001
+FACTORS = (0.1, 1 / 3, 1.0, 2.0, 3.0, 4.0)
+
+
+def record(profile="cpu", seed=0, status="complete", metrics=None, final=None, **params):
+    """A result record as spectral.experiments writes it (only the keys the module reads)."""
+    params = {"epochs": 3, "train_subset": 100} | params | {"profile": profile, "seed": seed}
+    grid = "-".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in ("profile", "seed"))
+    metrics = metrics if metrics is not None else [{"epoch": 1, "score": 0.5}]
+    return {
+        "experiment": "toy",
+        "run_id": f"{profile}-{grid}-s{seed}",
+        "params": params,
+        "status": status,
+        "metrics": metrics,
+        "final": final if final is not None else dict(metrics[-1]),
+    }
+
+
+def write(folder, rec, text=None):
+    path = folder / "toy" / f"{rec['run_id']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text if text is not None else json.dumps(rec))
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "larger, smaller",
+    [
+        ({"epochs": 1, "train_subset": 0}, {"epochs": 100, "train_subset": 49_000}),  # whole
+        ({"epochs": 20}, {"epochs": 10, "train_subset": 0}),  # more passes over the whole
+        ({"epochs": 10, "train_subset": 0}, {"epochs": 10, "val_fraction": 0.1}),
+        ({"epochs": 4, "train_subset": 3000}, {"epochs": 10, "train_subset": 1000}),  # seen
+    ],
+)
+def test_scale_ranks_more_training_higher(larger, smaller):
+    assert res.scale(larger) > res.scale(smaller)
+
+
+def test_scale_needs_epochs():
+    with pytest.raises(KeyError, match="no 'epochs'"):
+        res.scale({"train_subset": 10})
+
+
+@pytest.mark.parametrize(
+    "setting, order",
+    [
+        (
+            {
+                "smoke": {"epochs": 1, "train_subset": 0},  # never shown, however large
+                "cpu": {"epochs": 10, "train_subset": 5000},
+                "paper": {"epochs": 200, "train_subset": 0},
+                "full": {"epochs": 30, "train_subset": 0},
+            },
+            ["paper", "full", "cpu"],
+        ),
+        (
+            {"a": {"epochs": 12, "train_subset": 1000}, "b": {"epochs": 6, "train_subset": 4000}},
+            ["b", "a"],  # more images seen, though fewer epochs
+        ),
+        (
+            {"b": {"epochs": 12, "train_subset": 2000}, "a": {"epochs": 12, "train_subset": 2000}},
+            ["a", "b"],  # equal scale: by name
+        ),
+    ],
+)
+def test_profile_order_largest_first_smoke_left_out(setting, order):
+    runs = [record(name, seed=s, **params) for name, params in setting.items() for s in (0, 1)]
+    assert res.profile_order(runs) == order
+
+
+def test_profile_scale_is_its_largest_run():
+    runs = [record("a", epochs=5), record("a", seed=1, epochs=50), record("b", epochs=20)]
+    assert res.profile_order(runs) == ["a", "b"]
+
+
+def test_profiles_and_records_read_the_results_folder(tmp_path):
+    for rec in [
+        record("cpu", 0),
+        record("cpu", 1, status="diverged"),
+        record("paper", 0, train_subset=0),
+        record("smoke", 0),
+    ]:
+        write(tmp_path, rec)
+    write(tmp_path, record("cpu", 2), text='{"experiment": "to')  # half-written: not valid
+    assert res.profiles("toy", results=tmp_path) == ["paper", "cpu"]
+    assert [r["params"]["seed"] for r in res.records("toy", "cpu", results=tmp_path)] == [0, 1]
+    complete = res.records("toy", "cpu", status="complete", results=tmp_path)
+    assert [r["run_id"] for r in complete] == ["cpu-epochs=3-train_subset=100-s0"]
+    assert len(res.records("toy", results=tmp_path)) == 4
+
+
+def test_shared_params_keeps_the_common_values():
+    runs = [record(seed=0, lr=0.1, width=1), record(seed=1, lr=0.2, width=1)]
+    assert res.shared_params(runs) == {
+        "epochs": 3,
+        "train_subset": 100,
+        "width": 1,
+        "profile": "cpu",
+    }
+    assert res.shared_params([]) == {}
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ([{}, {}], []),  # one configuration, two seeds
+        ([{"amp": None}, {"amp": "bf16"}], ["amp"]),
+        ([{"amp": None}, {}], ["amp"]),  # named by one run only
+        ([{"pool": "max", "lr": 0.1}, {"pool": "max", "lr": 0.2}], ["lr"]),
+    ],
+)
+def test_varying_params(extra, expected):
+    runs = [record(seed=s, **e) for s, e in enumerate(extra)]
+    assert res.varying_params(runs) == expected
+    assert "seed" in res.varying_params(runs, ignore=())
+
+
+def test_shared_params_fill_in_defaults_no_run_names():
+    runs = [record(seed=0, lr=0.1), record(seed=1, lr=0.2)]
+    defaults = {"dataset": "cifar10", "lr": 0.5, "epochs": 200}
+    shared = res.shared_params(runs, defaults=defaults)
+    assert shared["dataset"] == "cifar10" and shared["epochs"] == 3 and "lr" not in shared
+    assert res.shared_params([], defaults=defaults) == defaults
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("non_finite", ["NaN", "null"])
+def test_final_table_reads_nan_and_null_as_nan(tmp_path, non_finite):
+    rec = record(final={"accuracy": 0.5, "loss": 1.0}, milestones=[2, 3])
+    text = json.dumps(rec).replace('"loss": 1.0', f'"loss": {non_finite}')
+    write(tmp_path, rec, text=text)
+    table = res.final_table(res.records("toy", results=tmp_path), params=("seed", "milestones"))
+    assert table["loss"].dtype == float and np.isnan(table["loss"].iloc[0])
+    assert table["accuracy"].iloc[0] == 0.5 and table["milestones"].iloc[0] == (2, 3)
+    assert list(table.columns[:4]) == ["run_id", "status", "seed", "milestones"]
+
+
+def test_final_table_metric_missing_in_one_run_is_nan():
+    runs = [record(seed=0, final={"a": 1.0, "b": 2.0}), record(seed=1, final={"a": 3.0})]
+    table = res.final_table(runs, metrics=("a", "b"))
+    assert table["a"].tolist() == [1.0, 3.0] and np.isnan(table["b"].iloc[1])
+
+
+def test_tables_default_metrics_skip_lists_and_the_named_params():
+    runs = [record(lr=0.1, final={"lr": 0.001, "per_channel": [1, 2], "loss": 0.3})]
+    table = res.final_table(runs, params=("lr",))
+    assert table["lr"].tolist() == [0.1] and "per_channel" not in table
+    assert table["loss"].tolist() == [0.3]
+
+
+@pytest.mark.parametrize("table", [res.final_table, res.epoch_table])
+@pytest.mark.parametrize("params, metrics", [(("lr",), ("lr",)), (("status",), None)])
+def test_tables_refuse_a_column_that_is_both(table, params, metrics):
+    with pytest.raises(ValueError, match="a column can hold only one"):
+        table([record(lr=0.1)], params=params, metrics=metrics)
+
+
+@pytest.mark.parametrize("table", [res.final_table, res.epoch_table])
+def test_tables_of_no_runs_have_the_key_columns(table):
+    assert list(table([], params=("variant", "seed")).columns) == [
+        "run_id", "status", "variant", "seed"
+    ]  # fmt: skip
+
+
+def test_epoch_table_one_row_per_run_and_epoch():
+    curve = [{"epoch": e, "loss": 1 / e, "norm": None} for e in (1, 2, 3)]
+    runs = [record(seed=s, metrics=curve) for s in (0, 1)]
+    table = res.epoch_table(runs, params=("seed",))
+    assert table[["seed", "epoch"]].values.tolist() == [[s, e] for s in (0, 1) for e in (1, 2, 3)]
+    assert table["loss"].iloc[2] == pytest.approx(1 / 3) and table["norm"].isna().all()
+
+
+def test_seed_values_matches_floats_to_roundoff():
+    table = pd.DataFrame({"seed": [0, 1, 0], "lr": [0.001 / 3, 0.001 / 3, 0.001], "x": [1, 2, 3]})
+    picked = res.seed_values(table, "x", lr=(0.1 / 3) / 100)
+    assert picked.to_dict() == {0: 1, 1: 2}
+
+
+def test_seed_values_errors_name_the_problem():
+    table = pd.DataFrame({"seed": [0, 0], "variant": ["a", "a"], "x": [1, 2]})
+    with pytest.raises(ValueError, match="several rows per seed"):
+        res.seed_values(table, "x", variant="a")
+    with pytest.raises(KeyError, match="no column 'pool'"):
+        res.seed_values(table, "x", pool="max")
+
+
+# --- Student t -----------------------------------------------------------------------------
+
+# Two-sided 95 % (and one 90 %, one 99 %) critical values from a printed t table.
+T_TABLE = [
+    (0.975, 1, 12.706),
+    (0.975, 2, 4.303),
+    (0.975, 3, 3.182),
+    (0.975, 4, 2.776),
+    (0.975, 5, 2.571),
+    (0.975, 9, 2.262),
+    (0.975, 10, 2.228),
+    (0.975, 30, 2.042),
+    (0.95, 4, 2.132),
+    (0.995, 2, 9.925),
+]
+
+
+@pytest.mark.parametrize("p, df, expected", T_TABLE)
+def test_t_quantile_matches_the_table(p, df, expected):
+    assert res.t_quantile(p, df) == pytest.approx(expected, abs=5e-4)
+    assert res.t_quantile(1 - p, df) == pytest.approx(-expected, abs=5e-4)
+
+
+def test_t_quantile_tends_to_the_normal():
+    assert res.t_quantile(0.975, 2000) == pytest.approx(1.959964, abs=2e-3)
+    assert res.t_quantile(0.5, 7) == 0.0
+
+
+@given(t=st.floats(-50, 50), df=st.integers(1, 60))
+@settings(max_examples=200, deadline=None)
+def test_t_cdf_is_symmetric_and_inverted_by_the_quantile(t, df):
+    assert res.t_cdf(-t, df) == pytest.approx(1 - res.t_cdf(t, df), abs=1e-12)
+    p = res.t_cdf(t, df)
+    if 1e-6 < p < 1 - 1e-6:
+        assert res.t_quantile(p, df) == pytest.approx(t, rel=1e-7, abs=1e-7)
+
+
+@given(t=st.floats(-1e3, 1e3), dt=st.floats(1e-3, 10), df=st.integers(1, 40))
+@settings(max_examples=200, deadline=None)
+def test_t_cdf_increases(t, dt, df):
+    low, high = res.t_cdf(t, df), res.t_cdf(t + dt, df)
+    assert high >= low - 1e-15  # up to roundoff
+    if min(low, 1 - low) > 1e-9:  # strictly, away from where it rounds to 0 or 1
+        assert high > low
+
+
+@given(t=st.floats(-100, 100))
+@settings(max_examples=50, deadline=None)
+def test_t_cdf_one_degree_is_cauchy(t):
+    assert res.t_cdf(t, 1) == pytest.approx(0.5 + math.atan(t) / math.pi, abs=1e-12)
+
+
+@pytest.mark.parametrize("p, df", [(0.0, 3), (1.0, 3), (0.5, 0), (0.5, 2.5), (0.5, True)])
+def test_t_quantile_rejects_bad_arguments(p, df):
+    with pytest.raises(ValueError, match="must be"):
+        res.t_quantile(p, df)
+
+
+# --- paired difference ---------------------------------------------------------------------
+
+
+def test_paired_difference_by_hand():
+    # differences 1, 2, 3: mean 2, standard deviation 1, half-width t_{0.975,2}/√3 = 2.48
+    d = res.paired_difference({0: 2.0, 1: 4.0, 2: 6.0}, {0: 1.0, 1: 2.0, 2: 3.0})
+    half = 4.302653 / math.sqrt(3)
+    assert (d.mean, d.n) == (2.0, 3)
+    assert d.low == pytest.approx(2 - half, abs=1e-5) and d.high == pytest.approx(
+        2 + half, abs=1e-5
+    )
+    assert not d.excludes_zero  # three seeds: a mean of 2 ± 1 is not resolved
+
+
+@pytest.mark.parametrize("gap, found", [(5.0, True), (-5.0, True), (0.0, False)])
+@pytest.mark.parametrize("seeds", [3, 5])
+def test_paired_difference_finds_a_known_gap_and_no_gap(gap, found, seeds):
+    rng = np.random.default_rng(seeds)
+    level = rng.normal(50, 10, seeds)  # seed-to-seed spread far above the gap's noise
+    noise = {3: [-0.5, 0.5, 0.0], 5: [-0.5, 0.5, -0.25, 0.25, 0.0]}[seeds]  # mean 0
+    a = pd.Series(level + gap + noise)
+    b = pd.Series(level)
+    d = res.paired_difference(a, b)
+    assert d.excludes_zero is found and d.mean == pytest.approx(gap, abs=1e-9)
+    assert d.low <= d.mean <= d.high
+
+
+def test_paired_difference_matches_seeds_and_drops_non_finite():
+    a = {2: 10.0, 0: 1.0, 1: None, 3: 5.0, 7: 1.0}
+    b = pd.Series({0: 0.0, 1: 1.0, 2: 9.0, 3: math.nan, 4: 2.0})
+    d = res.paired_difference(a, b)
+    assert d.n == 2 and d.mean == 1.0  # seeds 0 and 2 only
+    assert (d.low, d.high) == (1.0, 1.0) and d.excludes_zero  # both differences 1
+
+
+@pytest.mark.parametrize("a, n", [({}, 0), ({0: 1.0}, 1)])
+def test_paired_difference_without_an_interval(a, n):
+    d = res.paired_difference(a, {0: 0.0})
+    assert d.n == n and math.isnan(d.low) and math.isnan(d.high) and not d.excludes_zero
+    assert "no interval" in d.describe()
+
+
+values = st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=8)
+
+
+@given(a=values, b=values, shift=st.floats(-100, 100))
+@settings(max_examples=100, deadline=None)
+def test_paired_difference_is_antisymmetric_and_shifts(a, b, shift):
+    n = min(len(a), len(b))
+    a, b = dict(enumerate(a[:n])), dict(enumerate(b[:n]))
+    ab, ba = res.paired_difference(a, b), res.paired_difference(b, a)
+    assert ba.mean == pytest.approx(-ab.mean, abs=1e-9)
+    assert ba.low == pytest.approx(-ab.high, abs=1e-6) and ab.n == n
+    moved = res.paired_difference({s: v + shift for s, v in a.items()}, b)
+    assert moved.mean == pytest.approx(ab.mean + shift, abs=1e-6)
+    assert moved.high - moved.low == pytest.approx(ab.high - ab.low, abs=1e-6)
+
+
+def test_paired_difference_wider_at_higher_confidence():
+    a, b = {0: 1.0, 1: 3.0, 2: 2.5}, {0: 0.0, 1: 0.0, 2: 0.0}
+    d90, d99 = (res.paired_difference(a, b, confidence=c) for c in (0.90, 0.99))
+    assert d99.low < d90.low and d99.high > d90.high
+
+
+def test_paired_difference_describe():
+    d = res.paired_difference({0: 0.52, 1: 0.54, 2: 0.53}, {0: 0.50, 1: 0.50, 2: 0.50})
+    text = d.describe(100, " points")
+    assert text.startswith("+3.00 points, 95 % CI [+") and text.endswith("3 seeds: resolved")
+
+
+def test_paired_difference_rejects_bad_input():
+    with pytest.raises(ValueError, match="confidence must be in"):
+        res.paired_difference({0: 1.0}, {0: 1.0}, confidence=95)
+    with pytest.raises(TypeError, match="must map seed"):
+        res.paired_difference([1.0, 2.0], {0: 1.0})
+
+
+# --- unpaired 2·SE gap ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "a, b, resolved",
+    [
+        ([10.0, 10.2, 9.8], [5.0, 5.2, 4.8], True),  # known gap of 5, spread 0.2
+        ([5.1, 4.9, 5.0], [5.0, 5.2, 4.8], False),  # no gap
+        ([1.0, 3.0], [0.0, 0.0, 0.1], False),  # gap 2 with a large spread in one arm
+    ],
+)
+def test_two_se_gap(a, b, resolved):
+    gap = res.two_se_gap(a, b)
+    assert gap.resolved is resolved
+    assert gap.difference == pytest.approx(np.mean(a) - np.mean(b))
+    se = math.sqrt(np.var(a, ddof=1) / len(a) + np.var(b, ddof=1) / len(b))
+    assert gap.standard_error == pytest.approx(se)
+
+
+def test_two_se_gap_needs_two_values_per_arm():
+    with pytest.raises(ValueError, match="run more seeds"):
+        res.two_se_gap([1.0], [1.0, 2.0])
+
+
+# --- speed-up ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "errors, target, epoch",
+    [([0.5, 0.4, 0.3], 0.4, 2), ([0.5, 0.4, 0.3], 0.6, 1), ([0.5, 0.4], 0.1, None)],
+)
+def test_first_epoch_reaching(errors, target, epoch):
+    assert res.first_epoch_reaching(errors, target) == epoch
+
+
+@pytest.mark.parametrize(
+    "reference, comparison, expected",
+    [
+        ([0.9, 0.6, 0.4, 0.3, 0.3, 0.35], [0.8, 0.3, 0.2, 0.25, 0.3, 0.3], (0.3, 4, 2, 2.0)),
+        ([0.9, 0.5, 0.4], [0.9, 0.6, 0.4], (0.4, 3, 3, 1.0)),
+        ([0.9, 0.5, 0.4], [0.9, 0.9, 0.5], (0.4, 3, None, math.nan)),
+    ],
+)
+def test_speedup(reference, comparison, expected):
+    s = res.speedup(reference, comparison)
+    assert (s.best, s.t_reference, s.t_comparison) == expected[:3]
+    assert s.factor == pytest.approx(expected[3], nan_ok=True)
+
+
+def test_speedup_needs_a_reference_curve():
+    with pytest.raises(ValueError, match="reference error curve is empty"):
+        res.speedup([], [0.1])
+
+
+# --- curve measures ------------------------------------------------------------------------
+
+
+@given(st.lists(st.floats(-100, 100), min_size=2, max_size=30))
+def test_variability_is_zero_for_every_monotone_curve(g):
+    assert res.variability(sorted(g)) == pytest.approx(0, abs=1e-9)
+    assert res.variability(sorted(g, reverse=True)) == pytest.approx(0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "g, expected",
+    [([0, 2, 0, 2], (6 - 2) / 3), ([0, 1, 2, 1], 2 / 3), ([5.0], math.nan), ([], math.nan)],
+)
+def test_variability_counts_reversals(g, expected):
+    assert res.variability(g) == pytest.approx(expected, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    "g, expected", [([0, 1, 2, 3], 0.0), ([0, 1, 0, 1], 2.0), ([1, 2], math.nan)]
+)
+def test_curvature(g, expected):
+    assert res.curvature(g) == pytest.approx(expected, nan_ok=True)
+
+
+@given(a=st.floats(-100, 100), b=st.floats(-10, 10), n=st.integers(2, 40))
+@settings(deadline=None)
+def test_slope_of_a_line(a, b, n):
+    assert res.slope(a + b * np.arange(n)) == pytest.approx(b, abs=1e-6)
+
+
+@given(st.lists(st.integers(-1000, 1000), min_size=3, max_size=20, unique=True))
+def test_spearman_ignores_monotone_transforms(x):
+    y = np.exp(np.asarray(x) / 500)
+    assert res.spearman(x, y) == pytest.approx(1.0)
+    assert res.spearman(x, -y) == pytest.approx(-1.0)
+
+
+def test_fraction_up():
+    assert res.fraction_up([0, 1, 0, 2, 3]) == 0.75
+
+
+@pytest.mark.parametrize("plateau", [3, 7, 12])
+def test_plateau_epoch_finds_a_known_plateau(plateau):
+    rise = -60 + 5 * np.arange(plateau)  # 5 dB per epoch up to the plateau
+    flat = rise[-1] + 0.3 * np.array([1, -1] * 10)[: 20 - plateau]  # then ±0.3 dB
+    g = np.concatenate([rise, flat])
+    assert res.plateau_epoch(g) == plateau
+    assert res.plateau_epoch(g, epochs=np.arange(11, 31)) == plateau + 10
+
+
+def test_plateau_epoch_none_when_the_curve_ends_off_its_level():
+    assert res.plateau_epoch([0, 0, 0, 0, 0, 10]) is None
+
+
+@pytest.mark.parametrize(
+    "val, train, expected",
+    [
+        ([1.0, 0.8, 0.6, 0.5, 0.6, 0.7], [1.0, 0.8, 0.6, 0.4, 0.3, 0.2], 3),  # overfits
+        ([1.0, 0.8, 0.6, 0.5, 0.52, 0.53], [1.0, 0.8, 0.6, 0.4, 0.3, 0.2], None),  # < 10 %
+        ([1.0, 0.8, 0.6, 0.5, 0.6, 0.7], [1.0, 0.8, 0.6, 0.4, 0.5, 0.6], None),  # degrades
+        ([1.0, 0.8, 0.6, 0.5, 0.4, 0.9], [1.0, 0.8, 0.6, 0.4, 0.3, 0.2], None),  # minimum late
+    ],
+)
+def test_overfit_index(val, train, expected):
+    assert res.overfit_index(val, train) == expected
+
+
+@pytest.mark.parametrize(
+    "factor, text", [(1.0, "×1"), (4.0, "×4"), (1 / 3, "×1/3"), (0.1, "×1/10"), (1 / 3 * 3, "×1")]
+)
+def test_factor_label(factor, text):
+    assert res.factor_label(factor) == text
+
+
+# --- Maximum Gain sweeps and rules ---------------------------------------------------------
+
+EPOCHS = 20
+rise_then_flat = -40 + 20 * (1 - np.exp(-np.arange(1, EPOCHS + 1) / 3))  # smooth, flattens
+zigzag = np.array([1.0, -1.0] * (EPOCHS // 2))
+
+
+def gain_run(factor, gain, val_loss=None, train_loss=None, seed=0, init=-63.0):
+    """A Maximum Gain record at ``factor`` × BASE with the given curves."""
+    val_loss = np.linspace(0.5, 0.1, EPOCHS) if val_loss is None else val_loss
+    train_loss = np.linspace(0.6, 0.01, EPOCHS) if train_loss is None else train_loss
+    metrics = [
+        {
+            "epoch": e + 1,
+            "lr": factor * BASE,
+            "train_loss": float(train_loss[e]),
+            "train_accuracy": 0.9,
+            "test_loss": float(val_loss[e]),
+            "test_accuracy": 1 - float(val_loss[e]) / 10,
+            "max_gain": None if gain[e] is None else float(gain[e]),
+            "max_gain_logit": 0.0,
+            "max_gain_score": 0.5,
+            "max_gain_time_s": 0.01,
+            "max_gain_logit_time_s": 0.01,
+            "epoch_time_s": 10.0,
+        }
+        for e in range(EPOCHS)
+    ]
+    final = metrics[-1] | {"init": {"max_gain": init, "max_gain_logit": init + 1}}
+    return record(seed=seed, metrics=metrics, final=final, lr=factor * BASE, epochs=EPOCHS)
+
+
+def sweep(gains: dict, **curves) -> pd.DataFrame:
+    """gain_curves of one run per factor; ``curves`` maps factor → (val_loss, train_loss)."""
+    runs = [gain_run(f, g, *curves.get(str(f), (None, None))) for f, g in gains.items()]
+    return res.gain_curves(runs, BASE)
+
+
+def test_gain_curves_prepend_the_initial_gain():
+    table = sweep({1.0: rise_then_flat, 4.0: rise_then_flat})
+    assert len(table) == 2 * (EPOCHS + 1)
+    first = table.iloc[0]
+    assert (first["epoch"], first["max_gain"], first["max_gain_logit"]) == (0, -63.0, -62.0)
+    assert res.lr_factors(table) == [1.0, 4.0]
+    run = res.run_at(table, 4.0)
+    assert run["epoch"].tolist() == list(range(1, EPOCHS + 1))
+    assert run["val_error"].iloc[-1] == pytest.approx(100 * 0.1 / 10)
+    assert res.run_at(table, 2.0) is None and res.run_at(pd.DataFrame(), 1.0) is None
+
+
+def test_gain_curves_read_null_gains_as_nan():
+    table = sweep({1.0: [None] * EPOCHS})
+    assert table["max_gain"].dtype == float and table["max_gain"].iloc[1:].isna().all()
+
+
+def test_gain_run_table():
+    runs = [gain_run(f, rise_then_flat) for f in (1.0, 0.1)]
+    table = res.gain_run_table(runs, BASE)
+    assert table["factor"].tolist() == ["×1", "×1/10"]
+    assert table["tracker % of epoch"].tolist() == pytest.approx([0.2, 0.2])
+    assert table.loc[BASE, "final gain dB"] == pytest.approx(rise_then_flat[-1])
+    assert table.loc[BASE, "best val error %"] == pytest.approx(1.0)
+
+
+def test_curve_measures_one_row_per_factor():
+    table = sweep({1.0: rise_then_flat, 2.0: rise_then_flat + 3 * zigzag})
+    measures = res.curve_measures(table)
+    assert measures.index.tolist() == ["×1", "×2"]
+    assert measures.loc["×1", "variability dB/epoch"] == pytest.approx(0, abs=1e-12)
+    assert measures.loc["×2", "variability dB/epoch"] > 1
+    assert (
+        measures.loc["×1", "fraction up"] == 1.0 and measures.loc["×1", "ρ(gain, −val loss)"] == 1
+    )
+
+
+def test_schedule_measures_count_non_finite_gains_in_either_spelling():
+    minus_inf = [-math.inf] * EPOCHS
+    table = sweep({1.0: rise_then_flat, 3.0: [None] * EPOCHS, 4.0: minus_inf})
+    measures = res.schedule_measures(table, milestone=15)
+    assert measures["epochs at −∞ dB"].tolist() == [0, EPOCHS, EPOCHS]
+    assert "variability epochs 1–15 / 16–20" in measures
+    assert measures.loc["×1", "variability epochs 1–15 / 16–20"] == "0 / 0"
+    assert "variability epochs 1–15 / 16–20" not in res.schedule_measures(table)
+
+
+def test_mnist_observations_report_the_plateau_and_the_comparison():
+    base = np.concatenate([-60 + 5 * np.arange(8), np.full(EPOCHS - 8, -25.0)])
+    found = res.mnist_observations(sweep({1.0: base, 1 / 3: rise_then_flat}))
+    assert found["×1: the gain rises, then is flat after ~10 epochs"] == "plateau from epoch 8"
+    assert found["after 20 epochs lr 0.001 has a lower validation error than 0.001/3"].startswith(
+        "no: 1.00 % vs 1.00 %"
+    )
+    assert len(res.mnist_observations(sweep({2.0: base}))) == 0
+
+
+def verdict(table, rule):
+    return res.rule_verdicts(table)[res.RULES[rule - 1]][0]
+
+
+def worsening(factor):
+    """Validation loss that ends higher the larger the factor."""
+    return np.linspace(0.5, 0.1 * factor, EPOCHS)
+
+
+@pytest.mark.parametrize(
+    "amplitudes, expected",
+    [
+        ({1.0: 0.0, 2.0: 1.0, 3.0: 2.0, 4.0: 4.0}, "holds"),  # variability grows with the lr
+        ({1.0: 4.0, 2.0: 2.0, 3.0: 1.0, 4.0: 0.0}, "does not hold"),  # shrinks
+        ({2.0: 1.0, 3.0: 2.0, 4.0: 4.0}, "untested"),  # no base rate
+        ({1.0: 0.0, 4.0: 4.0}, "untested"),  # fewer than three rates
+    ],
+)
+def test_rule_1(amplitudes, expected):
+    gains = {f: rise_then_flat + a * zigzag for f, a in amplitudes.items()}
+    curves = {str(f): (worsening(f), None) for f in amplitudes}
+    assert verdict(sweep(gains, **curves), 1) == expected
+
+
+def test_rule_1_leaves_out_collapsed_runs():
+    gains = {1.0: rise_then_flat, 2.0: rise_then_flat + zigzag, 3.0: [None] * EPOCHS}
+    gains[4.0] = [-math.inf] * EPOCHS
+    status, why = res.rule_verdicts(sweep(gains))[res.RULES[0]]
+    assert status == "untested" and "['×3', '×4']" in why
+
+
+@pytest.mark.parametrize(
+    "low_gain, low_val, expected",
+    [
+        (np.linspace(-60, -40, EPOCHS), np.linspace(0.6, 0.3, EPOCHS), "holds"),  # slow
+        (
+            np.linspace(-60, -40, EPOCHS) + 2 * zigzag,
+            np.linspace(0.6, 0.3, EPOCHS),
+            "does not hold",
+        ),
+        (np.linspace(-60, -40, EPOCHS), np.linspace(0.6, 0.05, EPOCHS), "does not hold"),  # best
+        (np.linspace(-40, -60, EPOCHS), np.linspace(0.6, 0.3, EPOCHS), "does not hold"),  # falls
+    ],
+)
+def test_rule_2(low_gain, low_val, expected):
+    table = sweep({0.1: low_gain, 1.0: rise_then_flat + 0.5 * zigzag}, **{"0.1": (low_val, None)})
+    assert verdict(table, 2) == expected
+    assert verdict(sweep({1.0: rise_then_flat}), 2) == "untested"
+
+
+flattening_loss = 0.1 + 0.5 * np.exp(-np.arange(EPOCHS) / 2)
+
+
+@pytest.mark.parametrize(
+    "gain, val, expected",
+    [
+        (rise_then_flat, flattening_loss, "holds"),
+        (np.linspace(-60, -20, EPOCHS), flattening_loss, "does not hold"),  # still rising
+        (rise_then_flat, np.linspace(0.6, 0.1, EPOCHS), "does not hold"),  # loss still falling
+    ],
+)
+def test_rule_3(gain, val, expected):
+    assert verdict(sweep({1.0: gain}, **{"1.0": (val, None)}), 3) == expected
+    assert verdict(sweep({2.0: gain}), 3) == "untested"
+
+
+overfitting_val = np.concatenate([np.linspace(0.6, 0.2, 8), np.linspace(0.22, 0.5, EPOCHS - 8)])
+
+
+@pytest.mark.parametrize(
+    "after, expected",
+    [(3 * zigzag[: EPOCHS - 8], "holds"), (np.zeros(EPOCHS - 8), "does not hold")],
+)
+def test_rule_4(after, expected):
+    gain = np.concatenate([np.full(8, -30.0) + 0.1 * zigzag[:8], -30 + after])
+    table = sweep({1.0: gain, 2.0: rise_then_flat}, **{"1.0": (overfitting_val, None)})
+    assert verdict(table, 4) == expected
+
+
+def test_rule_4_untested_without_overfitting():
+    status, why = res.rule_verdicts(sweep({1.0: rise_then_flat, 4.0: rise_then_flat}))[res.RULES[3]]
+    assert status == "untested" and "['×1', '×4']" in why
