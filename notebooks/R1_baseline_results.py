@@ -79,6 +79,26 @@ for records in runs.values():
     print(table.to_string(), "\n")
 
 # %% [markdown]
+# ## The fast path does not cost accuracy
+#
+# The engine trains on this CPU in bfloat16 autocast with channels-last tensors
+# (`TrainConfig(amp="bf16", channels_last=True)`), about three times faster than
+# float32 (`benchmarks/engine.py`). The `precision` profile asks whether that costs
+# accuracy: the same ResNet-20 runs (same seeds, same batches) in float32 and in bf16,
+# and the paired difference of their final test accuracies is read below.
+
+# %%
+if "precision" in runs:
+    final = res.final_table(runs["precision"], params=["amp", "seed"],
+                            metrics=["test_accuracy"])
+    final["amp"] = final["amp"].fillna("float32")
+    print(final.pivot(index="seed", columns="amp", values="test_accuracy").to_string())
+    bf16 = res.seed_values(final, "test_accuracy", amp="bf16")
+    float32 = res.seed_values(final, "test_accuracy", amp="float32")
+    print("bf16 − float32 test accuracy:",
+          res.paired_difference(bf16, float32).describe(100, " points"))
+
+# %% [markdown]
 # ## Learning curves
 #
 # Per-epoch training and test accuracy of each run (thin lines) and their mean.
