@@ -96,10 +96,10 @@ def _run(args) -> int:
         log=_echo,
         progress=True,
     )
-    for status, word in (("failed", "failed"), (ex.RUNNING_ELSEWHERE, "running elsewhere")):
+    for status in ("failed", ex.RUNNING_ELSEWHERE):
         ids = [k for k, v in statuses.items() if v == status]
         if ids:
-            print(f"{len(ids)} run(s) {word}: {', '.join(ids)}", file=sys.stderr)
+            print(f"{len(ids)} run(s) {status}: {', '.join(ids)}", file=sys.stderr)
     return 1 if "failed" in statuses.values() else 0
 
 

@@ -1,8 +1,10 @@
 """spectral.experiments: grids, papermill runs, resume/redo, executors, reports."""
 
 import json
+import logging
 import math
 import os
+import re
 from pathlib import Path
 from queue import Queue
 
@@ -12,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spectral.experiments as ex
+from spectral.experiments import claims, execute, grid, local, paths
+from spectral.experiments.slots import cpu_count
 
 TINY = """# %% tags=["parameters"]
 value = 1.0
@@ -63,12 +67,12 @@ PROFILES = {
 
 
 def make_project(tmp_path: Path, monkeypatch) -> Path:
-    """A project folder holding only the TINY experiment, used as ``ex.PROJECT``."""
+    """A project folder holding only the TINY experiment, used as ``paths.PROJECT``."""
     folder = tmp_path / "notebooks" / "experiments"
     folder.mkdir(parents=True)
     (folder / "tiny.py").write_text(TINY)
     (folder / "tiny.json").write_text(json.dumps(PROFILES))
-    monkeypatch.setattr(ex, "PROJECT", tmp_path)
+    monkeypatch.setattr(paths, "PROJECT", tmp_path)
     monkeypatch.setenv("SPECTRAL_PROJECT", str(tmp_path))  # for the runs' subprocesses
     return tmp_path
 
@@ -139,9 +143,9 @@ _VALUES = st.one_of(
 @settings(max_examples=100, deadline=None)
 @given(st.lists(_VALUES, min_size=2, max_size=6, unique_by=lambda v: json.dumps(v)))
 def test_slugs_are_injective_and_file_safe(values):
-    slugs = [ex._slug(v) for v in values]
+    slugs = [grid._slug(v) for v in values]
     assert len(set(slugs)) == len(values)
-    assert all(ex.re.fullmatch(r"[A-Za-z0-9._~]*", s) for s in slugs)
+    assert all(re.fullmatch(r"[A-Za-z0-9._~]*", s) for s in slugs)
 
 
 @pytest.mark.parametrize(
@@ -230,7 +234,7 @@ def test_checkpoint_path_is_keyed_by_params_and_notebook(project):
     a, b = (ex.expand("tiny", "smoke", seeds=[0], overrides={"value": v})[0] for v in (1, 2))
     path = a.checkpoint_path(cache)
     assert path.parent == cache / "checkpoints" / "tiny"
-    assert ex.re.fullmatch(r"smoke-fail=False-s0-[0-9a-f]{12}\.pt", path.name)
+    assert re.fullmatch(r"smoke-fail=False-s0-[0-9a-f]{12}\.pt", path.name)
     assert a.key != ex.Run(a.experiment, a.run_id, b.params).key
     notebook = project / "notebooks" / "experiments" / "tiny.py"
     notebook.write_text(notebook.read_text() + "\n# edited\n")
@@ -248,7 +252,7 @@ def test_stale_checkpoints_are_moved_aside(project):
     for path in (current, legacy, other_key, other_run):
         path.write_text("state")
     log = []
-    ex._retire_stale_checkpoints(run, cache, log.append)
+    claims.retire_stale_checkpoints(run, cache, log.append)
     assert current.exists() and other_run.exists()
     assert not legacy.exists() and not other_key.exists()
     assert sorted(p.name for p in (current.parent / "stale").iterdir()) == sorted(
@@ -287,8 +291,8 @@ def test_status_is_checked_again_once_the_lock_is_taken(project):
     _result(results, run.run_id)  # finished by another runner after this one looked
     slots = Queue()
     slots.put("cpu")
-    args = (slots, 1, results, cache, ex._Children(), print, False)
-    assert ex._local_run(run, *args) == "complete"
+    args = (slots, 1, results, cache, local._Children(), print, False)
+    assert local._local_run(run, *args) == "complete"
 
 
 def test_slurm_without_a_cluster_is_an_error(project):
@@ -315,7 +319,7 @@ def test_runs_skip_done_redo_corrupt_and_record_failures(project):
     assert statuses == {"smoke-fail=False-s0": "complete", "smoke-fail=True-s0": "failed"}
     good = results / "tiny" / "smoke-fail=False-s0.json"
     record = json.loads(good.read_text())
-    threads = max(1, ex._cpu_count() // 2)
+    threads = max(1, cpu_count() // 2)
     assert record["final"] == {"score": 1.0, "threads": threads, "resumed": False}
     assert record["params"]["fail"] is False and record["device"].startswith("cpu (")
     assert set(record) >= {"git_sha", "versions", "device", "wall_time_s", "metrics"}
@@ -347,6 +351,33 @@ def test_submitit_local_executor(project):
     assert statuses == {"smoke-fail=False-s3": "complete"}
     record = json.loads((results / "tiny" / "smoke-fail=False-s3.json").read_text())
     assert record["final"]["score"] == 4.0
+
+
+def test_papermill_warns_of_unknown_parameters_except_shared_and_injected_ones(caplog):
+    logger = logging.getLogger("papermill")
+    with execute.expected_parameters_quiet():
+        for name in ("epochs", "lr", "threads", "run_id", "seed", "epoch"):
+            logger.warning(f"Passed unknown parameter: {name}")
+        logger.warning("Input notebook does not contain a cell with tag parameters")
+    logger.warning("Passed unknown parameter: epochs")  # outside the block: the filter is gone
+    assert [r.getMessage() for r in caplog.records] == [
+        "Passed unknown parameter: epoch",
+        "Input notebook does not contain a cell with tag parameters",
+        "Passed unknown parameter: epochs",
+    ]
+
+
+def test_a_run_logs_the_unknown_parameter_of_a_profile_only(project):
+    path = project / "notebooks" / "experiments" / "tiny.json"
+    spec = json.loads(path.read_text())
+    spec["profiles"]["smoke"]["params"]["epoch"] = 3  # a typo; ``epochs`` is shared
+    path.write_text(json.dumps(spec))
+    log = []
+    runs = ex.expand("tiny", "smoke", seeds=[0])
+    ex.run_experiment(runs, results=project / "results", cache=project / "cache", log=log.append)
+    assert [line for line in log if "unknown parameter" in line] == [
+        "Passed unknown parameter: epoch"
+    ]
 
 
 # --- result files and reports --------------------------------------------------------------------

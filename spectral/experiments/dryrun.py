@@ -1,0 +1,83 @@
+"""The dry run: each run's state (done, pending, running elsewhere) and an ETA from the
+epoch times that earlier results measured."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from spectral.experiments import paths, slots
+from spectral.experiments.claims import is_running
+from spectral.experiments.grid import Run
+from spectral.experiments.messages import count
+from spectral.experiments.parameters import notebook_parameters
+from spectral.experiments.records import FINISHED, load_results, result_status
+
+__all__ = ["describe"]
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _epoch_times(runs: Sequence[Run], results: Path) -> list[float]:
+    """Measured ``epoch_time_s`` of every result of the runs' experiments and profiles."""
+    cells = {(r.experiment, r.params.get("profile")) for r in runs}
+    times = []
+    for experiment in sorted({e for e, _ in cells}):
+        for record in load_results(experiment, results):
+            if (experiment, record["params"].get("profile")) in cells:
+                times += [m.get("epoch_time_s") for m in record["metrics"] if isinstance(m, dict)]
+    return [t for t in times if isinstance(t, int | float) and math.isfinite(t)]
+
+
+def _eta(pending: Sequence[Run], n_slots: int, results: Path) -> str:
+    if not pending:
+        return "ETA: nothing to run"
+    times = _epoch_times(pending, results)
+    if not times:
+        return "ETA: no measured epoch times yet"
+    per_epoch = sum(times) / len(times)
+    defaults = {e: notebook_parameters(e) for e in {r.experiment for r in pending}}
+    epochs = sum(r.params.get("epochs", defaults[r.experiment].get("epochs") or 1) for r in pending)
+    return (
+        f"ETA: {_duration(per_epoch * epochs / n_slots)} ({epochs} pending epochs × "
+        f"{per_epoch:.1f} s/epoch measured over {len(times)} epochs ÷ {n_slots} slot(s))"
+    )
+
+
+def describe(
+    runs: Iterable[Run],
+    *,
+    devices: Sequence[str] | None = None,
+    results: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None,
+) -> list[str]:
+    """The dry run: one line per run (id, done/pending/running, parameters), the count, an ETA.
+
+    The ETA is the mean measured ``epoch_time_s`` of the existing results of the same
+    experiment and profile, times the pending runs' epochs, divided by the slots.
+    """
+    results, cache = paths.results_folder(results), paths.cache_folder(cache)
+    runs, devices = list(runs), slots.devices(devices)
+    lines, pending, counts = [], [], {"done": 0, "pending": 0, "running": 0}
+    for run in runs:
+        if result_status(run.recorded_path(results)) in FINISHED:
+            state = "done"
+        elif is_running(run, cache):
+            state = "running"
+        else:
+            state = "pending"
+            pending.append(run)
+        counts[state] += 1
+        lines.append(f"{run.run_id}  {state}  {json.dumps(run.params)}")
+    lines.append(f"{count(len(runs))}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    lines.append(_eta(pending, len(devices), results))
+    return lines
