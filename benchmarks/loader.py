@@ -3,10 +3,11 @@
 Usage: ``python benchmarks/loader.py [--quick] [--device cpu|cuda]``
 
 Prints images/s of :class:`spectral.data.TensorLoader` (whole CIFAR-10 training split as
-one tensor, random crop + flip done batch-wise) and of a CIFAR ResNet-18 forward +
-backward + SGD step at batch 128, and their ratio, measured in one run. Needs the
-CIFAR-10 archive in ``$SPECTRAL_DATA`` (synthetic uint8 images otherwise, same shapes).
-"""
+one tensor, random crop + flip done batch-wise), of
+:class:`spectral.data.GaussianNoiseLoader` on top of it (the masks experiment's noise
+training) and of a CIFAR ResNet-18 forward + backward + SGD step at batch 128, and the
+loaders' ratios to the step, measured in one run. Needs the CIFAR-10 archive in
+``$SPECTRAL_DATA`` (synthetic uint8 images otherwise, same shapes)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import time
 
 import torch
 
-from spectral.data import TensorLoader, channel_stats, load_arrays
+from spectral.data import GaussianNoiseLoader, TensorLoader, channel_stats, load_arrays
 from spectral.models import create
 
 
@@ -52,12 +53,16 @@ def main() -> None:
         shuffle=True,
         device=device,
     )
-    batches = iter(loader)
 
-    def load():
-        x, _ = next(batches)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+    def loading(batch_source):
+        batches = iter(batch_source)
+
+        def load():
+            next(batches)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+
+        return load
 
     width = 0.25 if args.quick else 1.0
     model = create("resnet18", num_classes=10, width=width).to(device)
@@ -74,12 +79,19 @@ def main() -> None:
             torch.cuda.synchronize()
 
     repeats = 3 if args.quick else 10
-    loader_rate = images_per_second(load, batch, 30)
+    loader_rate = images_per_second(loading(loader), batch, 30)
+    noise_rate = images_per_second(loading(GaussianNoiseLoader(loader)), batch, 30)
     step_rate = images_per_second(train_step, batch, repeats)
     print(f"data: {source}; device: {device}; torch threads: {torch.get_num_threads()}")
-    print(f"TensorLoader (crop + flip, batch {batch}): {loader_rate:10.0f} images/s")
-    print(f"ResNet-18 width {width} train step:        {step_rate:10.0f} images/s")
-    print(f"loader / step throughput ratio:            {loader_rate / step_rate:10.1f}x")
+    rows = [
+        (f"TensorLoader (crop + flip, batch {batch})", loader_rate),
+        ("  + GaussianNoiseLoader", noise_rate),
+        (f"ResNet-18 width {width} train step", step_rate),
+    ]
+    for label, rate in rows:
+        print(f"{label + ':':<42}{rate:10.0f} images/s")
+    for label, rate in (("TensorLoader", loader_rate), ("GaussianNoiseLoader", noise_rate)):
+        print(f"{label + ' / step throughput ratio:':<42}{rate / step_rate:10.1f}x")
 
 
 if __name__ == "__main__":

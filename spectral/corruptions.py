@@ -1,20 +1,26 @@
-"""Image corruptions of CIFAR-10-C (Hendrycks & Dietterich, 2019) and Gaussian augmentation.
+"""Image corruptions of CIFAR-10-C (Hendrycks & Dietterich, 2019).
 
 :func:`corrupt` re-implements, in torch and batched, the four corruptions that the mask
 paper's Table 2 uses (plus Gaussian noise), with the parameters of the CIFAR-10-C
 generator (``make_cifar_c.py`` of Hendrycks & Dietterich's release) for severities 1–5.
 Pixel values ``x`` are in [0, 1]; ``c`` is the severity's parameter:
 
-``gaussian_noise``  ``clip(x + N(0, c²))``, ``c = 0.04, 0.06, 0.08, 0.09, 0.10``
-``impulse_noise``   salt-and-pepper (scikit-image ``random_noise(mode="s&p")``): each
-                    value (pixel *and* channel) is replaced with probability ``c`` by 0 or
-                    1 (equally likely), ``c = 0.01, 0.02, 0.03, 0.05, 0.07``
-``contrast``        ``clip((x − μ) c + μ)`` with ``μ`` the per-image, per-channel mean,
-                    ``c = 0.75, 0.5, 0.4, 0.3, 0.15``
-``fog``             ``clip((x + a·P) · m / (m + a))`` with ``P`` a plasma fractal in [0, 1]
-                    (diamond-square, one per image, shared by the channels, roughness
-                    ``d``), ``m`` the image's maximum, ``(a, d) = (0.2, 3), (0.5, 3),
-                    (0.75, 2.5), (1, 2), (1.5, 1.75)``
+``gaussian_noise``
+    ``clip(x + N(0, c²))``, ``c = 0.04, 0.06, 0.08, 0.09, 0.10``
+``impulse_noise``
+    salt-and-pepper (scikit-image ``random_noise(mode="s&p")``): each value (pixel *and*
+    channel) is replaced with probability ``c`` by 0 or 1 (equally likely),
+    ``c = 0.01, 0.02, 0.03, 0.05, 0.07``
+``contrast``
+    ``clip((x − μ) c + μ)`` with ``μ`` the per-image, per-channel mean,
+    ``c = 0.75, 0.5, 0.4, 0.3, 0.15``
+``fog``
+    ``clip((x + a·P) · m / (m + a))`` with ``P`` a plasma fractal in [0, 1]
+    (diamond-square, one per image, shared by the channels, roughness ``d``), ``m`` the
+    image's maximum, ``(a, d) = (0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)``
+
+Each kind is one function of the float64 pixels and its severity's parameter, looked up
+in one table; :data:`CORRUPTIONS` lists the kinds in the table's order.
 
 The random draws come from a ``torch.Generator`` instead of NumPy's global state, so the
 images are CIFAR-10-C's in distribution, not bit for bit. For uint8 images the result is
@@ -23,19 +29,13 @@ truncated to uint8 as the generator's ``np.uint8(...)`` does.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
-from spectral._io import derive_seed
+from spectral._validate import check_choice, check_int
 
-__all__ = ["CORRUPTIONS", "GaussianNoiseLoader", "corrupt", "plasma_fractal"]
-
-_GAUSSIAN = (0.04, 0.06, 0.08, 0.09, 0.10)
-_IMPULSE = (0.01, 0.02, 0.03, 0.05, 0.07)
-_CONTRAST = (0.75, 0.5, 0.4, 0.3, 0.15)
-_FOG = ((0.2, 3.0), (0.5, 3.0), (0.75, 2.5), (1.0, 2.0), (1.5, 1.75))
-
-#: The corruption kinds :func:`corrupt` knows.
-CORRUPTIONS = ("gaussian_noise", "impulse_noise", "fog", "contrast")
+__all__ = ["CORRUPTIONS", "corrupt", "plasma_fractal"]
 
 
 def _generator_device(generator: torch.Generator | None, fallback: torch.device):
@@ -116,6 +116,45 @@ def _check_images(images: torch.Tensor) -> None:
         )
 
 
+def _gaussian_noise(x: torch.Tensor, c: float, generator, draw_on) -> torch.Tensor:
+    noise = torch.randn(x.shape, generator=generator, dtype=torch.float64, device=draw_on)
+    return (x + c * noise.to(x.device)).clamp(0, 1)
+
+
+def _impulse_noise(x: torch.Tensor, amount: float, generator, draw_on) -> torch.Tensor:
+    flipped = torch.rand(x.shape, generator=generator, device=draw_on) < amount
+    salted = torch.rand(x.shape, generator=generator, device=draw_on) < 0.5
+    flipped, salted = flipped.to(x.device), salted.to(x.device)
+    return torch.where(flipped, salted.to(x.dtype), x)
+
+
+def _contrast(x: torch.Tensor, c: float, generator, draw_on) -> torch.Tensor:
+    mean = x.mean(dim=(-2, -1), keepdim=True)
+    return ((x - mean) * c + mean).clamp(0, 1)
+
+
+def _fog(x: torch.Tensor, parameters: tuple[float, float], generator, draw_on) -> torch.Tensor:
+    strength, decay = parameters
+    h, w = x.shape[-2:]
+    size = 1 << max(1, (max(h, w) - 1).bit_length())
+    fractal = plasma_fractal(len(x), size, decay=decay, generator=generator)
+    fractal = fractal[:, None, :h, :w].to(x.device)
+    peak = x.amax(dim=(1, 2, 3), keepdim=True)
+    return ((x + strength * fractal) * peak / (peak + strength)).clamp(0, 1)
+
+
+# kind -> (function of float64 pixels in [0, 1], its parameter for severities 1..5)
+_TABLE = {
+    "gaussian_noise": (_gaussian_noise, (0.04, 0.06, 0.08, 0.09, 0.10)),
+    "impulse_noise": (_impulse_noise, (0.01, 0.02, 0.03, 0.05, 0.07)),
+    "fog": (_fog, ((0.2, 3.0), (0.5, 3.0), (0.75, 2.5), (1.0, 2.0), (1.5, 1.75))),
+    "contrast": (_contrast, (0.75, 0.5, 0.4, 0.3, 0.15)),
+}
+
+#: The corruption kinds :func:`corrupt` knows.
+CORRUPTIONS = tuple(_TABLE)
+
+
 def corrupt(
     images: torch.Tensor,
     kind: str,
@@ -152,39 +191,15 @@ def corrupt(
         ``images`` not a uint8/float32/float64 tensor, ``severity`` not an int.
     """
     _check_images(images)
-    if kind not in CORRUPTIONS:
-        raise ValueError(f"unknown corruption {kind!r}; choose one of {', '.join(CORRUPTIONS)}")
-    if isinstance(severity, bool) or not isinstance(severity, int):
-        raise TypeError(f"severity must be an int 1..5, got {type(severity).__name__}")
-    if not 1 <= severity <= 5:
-        raise ValueError(f"severity must be in 1..5, got {severity}")
+    function, parameters = _TABLE[check_choice("kind", kind, CORRUPTIONS)]
+    check_choice("severity", check_int("severity", severity), range(1, 6))
     single = images.dim() == 3
     batch = images[None] if single else images
     x = batch.to(torch.float64)
     if images.dtype == torch.uint8:
         x = x / 255
     draw_on = _generator_device(generator, images.device)
-    if kind == "gaussian_noise":
-        noise = torch.randn(x.shape, generator=generator, dtype=torch.float64, device=draw_on)
-        out = (x + _GAUSSIAN[severity - 1] * noise.to(x.device)).clamp(0, 1)
-    elif kind == "impulse_noise":
-        amount = _IMPULSE[severity - 1]
-        flipped = torch.rand(x.shape, generator=generator, device=draw_on) < amount
-        salted = torch.rand(x.shape, generator=generator, device=draw_on) < 0.5
-        flipped, salted = flipped.to(x.device), salted.to(x.device)
-        out = torch.where(flipped, salted.to(x.dtype), x)
-    elif kind == "contrast":
-        c = _CONTRAST[severity - 1]
-        mean = x.mean(dim=(-2, -1), keepdim=True)
-        out = ((x - mean) * c + mean).clamp(0, 1)
-    else:  # fog
-        strength, decay = _FOG[severity - 1]
-        h, w = x.shape[-2:]
-        size = 1 << max(1, (max(h, w) - 1).bit_length())
-        fractal = plasma_fractal(len(x), size, decay=decay, generator=generator)
-        fractal = fractal[:, None, :h, :w].to(x.device)
-        peak = x.amax(dim=(1, 2, 3), keepdim=True)
-        out = ((x + strength * fractal) * peak / (peak + strength)).clamp(0, 1)
+    out = function(x, parameters[severity - 1], generator, draw_on)
     if images.dtype == torch.uint8:
         out = (out * 255).floor().to(torch.uint8)
     else:
@@ -192,46 +207,15 @@ def corrupt(
     return out[0] if single else out
 
 
-class GaussianNoiseLoader:
-    """Gaussian data augmentation on top of a :class:`spectral.data.TensorLoader`.
+def __getattr__(name: str):
+    """``GaussianNoiseLoader``, deprecated here: it moved to :mod:`spectral.data`."""
+    if name == "GaussianNoiseLoader":
+        warnings.warn(
+            "spectral.corruptions.GaussianNoiseLoader moved: import it from spectral.data",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from spectral.data import GaussianNoiseLoader
 
-    Each training image gets i.i.d. pixel noise ``N(0, σ²)`` with its own
-    ``σ ~ U[0, sigma_max]`` (in [0, 1] pixel units, after crop/flip), then is clipped to
-    [0, 1] and normalised again: ``x ← clip(x + σ ε)``. This is the "Gauss" row of the
-    mask paper's Table 2, which gives no parameters; ``sigma_max = 0.1`` (the default)
-    equals CIFAR-10-C's strongest Gaussian noise. Deterministic per ``(seed, epoch)``.
-
-    Parameters
-    ----------
-    loader : TensorLoader
-        Yields normalised batches; its ``mean`` and ``std`` undo the normalisation.
-    sigma_max : float
-        Upper end of the per-image noise level, ``>= 0``.
-    seed : int
-        Seeds the noise (with the epoch set by ``set_epoch``).
-    """
-
-    def __init__(self, loader, sigma_max: float = 0.1, *, seed: int = 0) -> None:
-        if not hasattr(loader, "mean") or not hasattr(loader, "std"):
-            raise TypeError("loader must be a spectral.data.TensorLoader (needs mean and std)")
-        if not sigma_max >= 0:
-            raise ValueError(f"sigma_max must be >= 0, got {sigma_max}")
-        self.loader, self.sigma_max, self.seed, self.epoch = loader, float(sigma_max), seed, 0
-
-    def __len__(self) -> int:
-        return len(self.loader)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Forwarded to the wrapped loader; also reseeds the noise."""
-        self.epoch = epoch
-        if hasattr(self.loader, "set_epoch"):
-            self.loader.set_epoch(epoch)
-
-    def __iter__(self):
-        generator = torch.Generator().manual_seed(derive_seed(self.seed, "noise", self.epoch))
-        mean, std = self.loader.mean, self.loader.std
-        for x, y in self.loader:
-            sigma = self.sigma_max * torch.rand(len(x), 1, 1, 1, generator=generator)
-            noise = torch.randn(x.shape, generator=generator) * sigma
-            pixels = (x * std + mean + noise.to(x.device)).clamp(0, 1)
-            yield (pixels - mean) / std, y
+        return GaussianNoiseLoader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""Tests of spectral.fft against numpy.fft, closed forms and brute force."""
+"""Tests of spectral.fft and of spectral.testing's dense references, against numpy.fft,
+closed forms and brute force."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ from spectral.fft import (
     symmetry_pattern,
     uncentered,
 )
+from spectral.testing import (
+    centred_resize,
+    conv_model,
+    dft_amplitude,
+    pool_gradient_reference,
+    randn,
+    resize_reference,
+)
 
 SIZES = [(1, 1), (1, 6), (6, 1), (2, 2), (3, 5), (4, 4), (5, 5), (8, 8), (7, 10), (10, 7), (6, 9)]
 BATCHES = [(), (3,), (2, 3)]
@@ -34,11 +43,9 @@ sizes = pytest.mark.parametrize("h, w", SIZES, ids=[f"{h}x{w}" for h, w in SIZES
 
 
 def random_map(batch, h, w, dtype, seed=0):
-    generator = torch.Generator().manual_seed(seed)
     if dtype.is_complex:
-        real = torch.randn(*batch, h, w, 2, generator=generator, dtype=torch.float64)
-        return torch.view_as_complex(real).to(dtype)
-    return torch.randn(*batch, h, w, generator=generator, dtype=torch.float64).to(dtype)
+        return torch.view_as_complex(randn(*batch, h, w, 2, seed=seed)).to(dtype)
+    return randn(*batch, h, w, seed=seed, dtype=dtype)
 
 
 def ortho_numpy(x: torch.Tensor) -> np.ndarray:
@@ -331,3 +338,100 @@ def test_centered_index_holds_signed_frequency(n):
     shifted = centered(freqs.expand(1, n))[0]
     assert shifted.tolist() == [i - n // 2 for i in range(n)]
     assert math.isclose(shifted[0].item(), -(n // 2))
+
+
+# --- spectral.testing: the dense references the tests and chapters share -------------
+
+grids = st.tuples(st.integers(1, 9), st.integers(1, 9), st.integers(1, 9), st.integers(1, 9))
+
+
+def numpy_resize(Xc: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Centred resize by frequency labels: index i of a centred n-grid holds i - n // 2."""
+    H, W = Xc.shape[-2:]
+    out = np.zeros((*Xc.shape[:-2], h, w), dtype=complex)
+    for i in range(h):
+        for j in range(w):
+            k, m = i - h // 2 + H // 2, j - w // 2 + W // 2  # same frequency, input index
+            if 0 <= k < H and 0 <= m < W:
+                out[..., i, j] = Xc[..., k, m]
+    return out
+
+
+def numpy_pool(x: np.ndarray, h: int, w: int) -> np.ndarray:
+    H, W = x.shape[-2:]
+    Xc = np.fft.fftshift(np.fft.fft2(x, norm="ortho"), axes=(-2, -1))
+    Yc = numpy_resize(Xc, h, w)
+    y = np.fft.ifft2(np.fft.ifftshift(Yc, axes=(-2, -1)), norm="ortho").real
+    return y * math.sqrt(h * w / (H * W))
+
+
+def test_randn_is_seeded_the_same_in_every_dtype_and_leaves_the_global_generator():
+    state = torch.get_rng_state()
+    a = randn(3, 4, seed=1)
+    assert a.dtype == torch.float64 and torch.equal(a, randn(3, 4, seed=1))
+    assert torch.equal(randn(3, 4, seed=1, dtype=torch.float32), a.float())
+    assert not torch.equal(a, randn(3, 4, seed=2))
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+@settings(max_examples=40, deadline=None)
+@given(grid=grids, seed=st.integers(0, 1000))
+def test_centred_resize_keeps_the_shared_frequencies_and_zeros_the_rest(grid, seed):
+    H, W, h, w = grid
+    Xc = random_map((2,), H, W, torch.complex128, seed=seed)
+    got = centred_resize(Xc, h, w)
+    np.testing.assert_array_equal(got.numpy(), numpy_resize(Xc.numpy(), h, w))
+    back = centred_resize(got, H, W)  # there and back: the shared block survives
+    np.testing.assert_array_equal(back.numpy(), numpy_resize(numpy_resize(Xc.numpy(), h, w), H, W))
+
+
+@settings(max_examples=40, deadline=None)
+@given(grid=grids, seed=st.integers(0, 1000))
+def test_resize_reference_matches_numpy(grid, seed):
+    H, W, h, w = grid
+    x = randn(3, H, W, seed=seed)
+    np.testing.assert_allclose(
+        resize_reference(x, h, w).numpy(), numpy_pool(x.numpy(), h, w), atol=1e-12, rtol=0
+    )
+
+
+@sizes
+def test_resize_reference_keeps_a_constant_and_its_own_size(h, w):
+    torch.testing.assert_close(
+        resize_reference(torch.full((7, 6), 2.5), h, w),
+        torch.full((h, w), 2.5, dtype=torch.float64),
+        atol=1e-12,
+        rtol=0,
+    )
+    x = randn(2, h, w)
+    torch.testing.assert_close(resize_reference(x, h, w), x, atol=1e-12, rtol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(grid=grids, seed=st.integers(0, 1000))
+def test_pool_gradient_reference_is_the_adjoint_of_pooling(grid, seed):
+    H, W, h, w = grid
+    x, g = randn(2, H, W, seed=seed), randn(2, h, w, seed=seed + 1)
+    forward = (resize_reference(x, h, w) * g).sum()
+    backward = (x * pool_gradient_reference(g, H, W)).sum()
+    torch.testing.assert_close(forward, backward, atol=1e-12, rtol=0)
+    (autograd,) = torch.autograd.grad(resize_reference(x.requires_grad_(), h, w), x, g)
+    torch.testing.assert_close(autograd, pool_gradient_reference(g, H, W), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", REAL_DTYPES)
+def test_conv_model_is_a_same_padded_correlation_with_the_taps(dtype):
+    taps, x = randn(3, 3, dtype=dtype), randn(1, 1, 6, 7, seed=1, dtype=dtype)
+    expected = torch.nn.functional.conv2d(x, taps.view(1, 1, 3, 3), padding=1)
+    torch.testing.assert_close(conv_model(taps)(x), expected, atol=TOL[dtype], rtol=0)
+    torch.testing.assert_close(
+        conv_model(taps, relu=True)(x), expected.clamp_min(0), atol=TOL[dtype], rtol=0
+    )
+    assert conv_model(taps).weight.dtype == dtype and conv_model(taps).bias is None
+
+
+@sizes
+def test_dft_amplitude_is_numpys_centred_unnormalised_magnitude(h, w):
+    x = randn(2, h, w)
+    expected = np.abs(np.fft.fftshift(np.fft.fft2(x.numpy()), axes=(-2, -1)))
+    np.testing.assert_allclose(dft_amplitude(x).numpy(), expected, atol=1e-12, rtol=0)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -22,6 +20,7 @@ from spectral.gain import (
     impulse_image,
     maximum_gain,
 )
+from spectral.testing import conv_model, dft_amplitude, randn
 from spectral.train import TrainConfig, fit
 
 SIZES = [(9, 9), (8, 8), (8, 11), (11, 8), (12, 10)]  # odd, even, non-square
@@ -29,27 +28,12 @@ sizes = pytest.mark.parametrize("H, W", SIZES, ids=[f"{h}x{w}" for h, w in SIZES
 TOL = {torch.float32: 1e-3, torch.float64: 1e-9}  # dB
 
 
-def randn(*shape, seed=0, dtype=torch.float64):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=torch.float64).to(dtype)
-
-
-def conv_model(weight: torch.Tensor, relu: bool = False) -> nn.Module:
-    """A bias-free convolution with the given (k × k) filter, 'same' padding, optional ReLU."""
-    k = weight.shape[-1]
-    conv = nn.Conv2d(1, 1, k, padding=k // 2, bias=False).to(weight.dtype)
-    with torch.no_grad():
-        conv.weight.copy_(weight.view(1, 1, k, k))
-    return nn.Sequential(conv, nn.ReLU()) if relu else conv
-
-
 def reference_db(taps: torch.Tensor, H: int, W: int) -> torch.Tensor:
     """20·log₁₀|DFT| of the k × k taps zero-padded to H × W, centred, by a dense DFT matrix."""
     padded = torch.zeros(H, W, dtype=torch.float64)
     k = taps.shape[-1]
     padded[:k, :k] = taps.double()
-    dft = naive_dft2(padded) * math.sqrt(H * W)  # unitary → unnormalised
-    return 20 * torch.log10(centered(dft).abs())
+    return 20 * torch.log10(dft_amplitude(padded))
 
 
 def gaussian_taps(k: int = 7, sigma: float = 1.0) -> torch.Tensor:
@@ -335,10 +319,7 @@ def test_bad_model_is_rejected_and_mode_restored_after_an_error():
 # --- the experiment, end to end --------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not (Path(os.environ.get("SPECTRAL_DATA") or "/nonexistent") / "mnist-png.tar.gz").is_file(),
-    reason="the maximum_gain smoke run trains on MNIST: mnist-png.tar.gz not in $SPECTRAL_DATA",
-)
+@pytest.mark.requires_data("mnist")  # the maximum_gain smoke run trains on MNIST
 def test_maximum_gain_smoke_profile_runs_end_to_end(tmp_path):
     import spectral.experiments as ex
 
