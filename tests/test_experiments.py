@@ -500,3 +500,9 @@ def test_baseline_smoke_profile_runs_end_to_end(tmp_path):
     record = json.loads((tmp_path / "baseline" / "smoke-s0.json").read_text())
     assert len(record["metrics"]) == 2 and 0.0 <= record["final"]["test_accuracy"] <= 1.0
     assert runs[0].checkpoint_path(tmp_path / "cache").is_file()
+
+
+def test_an_installed_package_outside_a_checkout_says_where_the_experiments_are(monkeypatch):
+    monkeypatch.setattr(paths, "PROJECT", None)
+    with pytest.raises(ex.ExperimentError, match="clone the repository"):
+        ex.expand("baseline", "smoke")

@@ -4,7 +4,9 @@
 :mod:`spectral.experiments` reads it through :func:`project` when it needs it, so
 setting ``spectral.experiments.paths.PROJECT`` (as the tests do) moves all of them. It
 starts as the ``SPECTRAL_PROJECT`` environment variable, which the runner sets for each
-run's subprocess, or else the folder that holds the ``spectral`` package.
+run's subprocess, or else the source checkout that holds the ``spectral`` package
+(:func:`spectral._project.project_root`); ``None`` for a package installed outside a
+checkout, where the experiment notebooks do not exist.
 """
 
 from __future__ import annotations
@@ -13,16 +15,30 @@ import json
 import os
 from pathlib import Path
 
+from spectral._project import project_root
 from spectral.experiments.errors import ExperimentError
 
 __all__ = ["PROJECT", "cache_folder", "notebook", "profile", "project", "results_folder"]
 
 #: The project folder (where ``notebooks/`` and ``data/`` live).
-PROJECT = Path(os.environ.get("SPECTRAL_PROJECT", Path(__file__).resolve().parents[2]))
+PROJECT = project_root()
 
 
 def project() -> Path:
-    """The project folder: :data:`PROJECT` as it is now."""
+    """The project folder: :data:`PROJECT` as it is now.
+
+    Raises
+    ------
+    ExperimentError
+        If the package is installed outside a checkout (no project folder): the message
+        says how to get one.
+    """
+    if PROJECT is None:
+        raise ExperimentError(
+            "the experiments live in the book's source checkout (notebooks/experiments/), "
+            "which this installed package cannot find: clone the repository and run from "
+            "it, or set SPECTRAL_PROJECT=<checkout folder>"
+        )
     return PROJECT
 
 
