@@ -29,6 +29,7 @@ from spectral.experiments import PROJECT, expand
 def measure(experiment: str, profile: str, threads: int) -> dict:
     runs = expand(experiment, profile)
     run = runs[0]
+    load = os.getloadavg()[0]
     params = dict(run.params) | {"epochs": 1, "schedule": "constant", "milestones": []}
     with tempfile.TemporaryDirectory() as folder:
         result = Path(folder) / "result.json"
@@ -54,7 +55,8 @@ def measure(experiment: str, profile: str, threads: int) -> dict:
         "runs": len(runs),
         "grid_h": round(run_h * len(runs), 1),
         "measured": f"{time.strftime('%Y-%m-%d')}, {platform.machine()} CPU, {threads} threads, "
-                    f"one run at a time, point {run.run_id}",
+                    f"one run at a time, point {run.run_id}, load average {load:.1f} at start "
+                    "(a load above the thread count inflates the times)",
     }
 
 
