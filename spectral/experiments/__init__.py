@@ -23,7 +23,7 @@ share one grid.
 
 Modules, one idea each:
 
-- :mod:`~spectral.experiments.paths` — the project folder (:data:`PROJECT`), notebooks,
+- :mod:`~spectral.experiments.paths` — the project folder (``PROJECT``), notebooks,
   profiles and default folders
 - :mod:`~spectral.experiments.parameters` — a notebook's parameters, ``-p`` overrides
 - :mod:`~spectral.experiments.grid` — runs, their ids and files, :func:`expand`
@@ -41,7 +41,7 @@ Modules, one idea each:
 - :mod:`~spectral.experiments.dryrun` — :func:`describe`, the dry run and its ETA
 - :mod:`~spectral.experiments.errors` — :class:`ExperimentError`, :class:`Interrupted`
 
-:data:`PROJECT` here always reads :data:`spectral.experiments.paths.PROJECT`, the one
+``PROJECT`` here always reads ``spectral.experiments.paths.PROJECT``, the one
 variable every module consults; set that one to move the project (the
 ``SPECTRAL_PROJECT`` environment variable sets it at import, also in the runs'
 subprocesses).

@@ -2,7 +2,7 @@
 
 A notebook's parameters are the shared settings of
 :meth:`spectral.recipe.StandardRun.parameters` plus its own ``parameters`` cell; each
-default gives the type its values must have. The runner sets the :data:`RESERVED`
+default gives the type its values must have. The runner sets the ``RESERVED``
 names itself.
 """
 
@@ -45,7 +45,7 @@ def notebook_parameters(experiment: str) -> dict:
     These are the shared settings of :meth:`spectral.recipe.StandardRun.parameters`,
     which every experiment notebook accepts, updated with the names and defaults of the
     notebook's ``parameters`` cell. A default that is not a literal reads as ``None``
-    (any value accepted). The runner's own names (:data:`RESERVED`) are among them when
+    (any value accepted). The runner's own names (``RESERVED``) are among them when
     the cell declares them.
     """
     import jupytext

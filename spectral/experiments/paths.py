@@ -1,6 +1,6 @@
 """Where an experiment's files are: the project folder, notebooks, profiles, default folders.
 
-:data:`PROJECT` is the one variable that names the project folder; every module of
+``PROJECT`` is the one variable that names the project folder; every module of
 :mod:`spectral.experiments` reads it through :func:`project` when it needs it, so
 setting ``spectral.experiments.paths.PROJECT`` (as the tests do) moves all of them. It
 starts as the ``SPECTRAL_PROJECT`` environment variable, which the runner sets for each
@@ -25,7 +25,7 @@ PROJECT = project_root()
 
 
 def project() -> Path:
-    """The project folder: :data:`PROJECT` as it is now.
+    """The project folder: ``PROJECT`` as it is now.
 
     Raises
     ------

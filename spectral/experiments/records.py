@@ -1,7 +1,7 @@
 """Result files: one strict-JSON record per run, written atomically, read defensively.
 
 A record holds ``experiment``, ``run_id``, ``params``, ``status`` (one of
-:data:`STATUSES`), per-epoch ``metrics``, ``final`` metrics, its provenance (git
+``STATUSES``), per-epoch ``metrics``, ``final`` metrics, its provenance (git
 revision, versions, device), ``wall_time_s`` and ``extra``. A file that is missing,
 not JSON or lacks any of that is no result at all, so the runner redoes its run.
 """
@@ -108,7 +108,7 @@ def write_result(
     Raises
     ------
     ValueError
-        If ``status`` is not one of :data:`STATUSES`.
+        If ``status`` is not one of ``STATUSES``.
     """
     if status not in STATUSES:
         raise ValueError(f"status must be complete, diverged or failed, got {status!r}")

@@ -68,8 +68,8 @@ def run_experiment(
         cluster is reachable; ``submitit-local`` is submitit's local executor.
     log : callable
         Receives each line: skips, starts, outcomes (a failure with its error's last line
-        and the executed notebook) and the runs' own output (``[run_id] `` first when
-        several slots run at once).
+        and the executed notebook) and the runs' own output (each line prefixed with
+        ``[run_id]`` when several slots run at once).
     progress : bool
         Show a bar over the grid (runs finished / total) on stderr.
 
