@@ -22,8 +22,9 @@
 # Hermitian, and Rippel et al. repair it with a step TREATCORNERCASES that they defer to a
 # supplement. The student reproduction {cite}`jain2017ecbm` names the problem but never
 # describes its fix. This chapter counts the constraints, pins down what `rfft2`/`irfft2`
-# do with them (REMOVEREDUNDANCY and RECOVERMAP of Algorithm 2), and compares candidate
-# repairs under two explicit criteria.
+# do with them (REMOVEREDUNDANCY and RECOVERMAP of Algorithm 2), compares candidate
+# repairs under two explicit criteria, and adopts one for the package by the paper's own
+# criterion (§6; chapter 04 repeats the comparison on real images).
 #
 # Notation: unitary DFT $X=\mathcal F x$ (`fft2(x, norm="ortho")`), mirror
 # $\bar\jmath(k,l)=((-k)\bmod H,(-l)\bmod W)$; $X$ is Hermitian when
@@ -52,6 +53,7 @@ from spectral.fft import (
     symmetry_pattern,
     uncentered,
 )
+from spectral.pooling import spectral_pool
 
 torch.manual_seed(0)
 F64, C128 = torch.float64, torch.complex128
@@ -439,7 +441,12 @@ _ = check_close("lstsq over REAL/FREE coordinates == (a)",
 # Equally natural: how well does the pooled map, upsampled to $M\times N$ by band-limited
 # interpolation, reproduce $x$? Upsampling needs a convention for the Nyquist bins; the usual
 # one splits a value $c$ at $-h/2$ in half between $\pm h/2$ (`spread` with weight ½, the
-# adjoint of `fold`; it keeps the map real). With a Nyquist pair $a=X[-\tfrac h2,l]$,
+# adjoint of `fold` up to that weight; it keeps the map real). It is the split that
+# *interpolates*: the upsampled map passes through the pooled values (checked below for
+# $M=2h$), the trigonometric interpolant of `scipy.signal.resample`; the √½ split does not.
+# So criterion 2 with the ½ split is the error after reconstruction that Rippel et al. argue
+# by (§3.1, eq. 2) and measure (Fig. 4a); criterion 2′ below grades (c) by its own adjoint.
+# With a Nyquist pair $a=X[-\tfrac h2,l]$,
 # $b=X[+\tfrac h2,l]$, $s=a+b$, $d=a-b$ and pooled value $ts$, expanding the squares (cross
 # terms cancel between mirrored bins) gives, summed over the columns $l$,
 #
@@ -490,6 +497,12 @@ S2, D2 = [v.abs().square().sum(-1) for v in (K[..., 0, :] + K[..., 8, :],
 x_up = to_map(pad(spread(fold(K, 8, 7, 1.0), 0.5), 16, 15))
 check_close("‖x_up − x‖² == in-band error + out-of-band energy (Parseval)", sq(x_up - x),
             sq(spread(fold(K, 8, 7, 1.0), 0.5) - K) + sq(Xc) - sq(K), atol=1e-10)
+y8 = torch.randn(8, 8, dtype=F64)
+Y8 = centered(fft2u(y8))
+for t, interpolates in [(0.5, True), (0.5**0.5, False)]:
+    y_up = 2 * to_map(pad(spread(Y8, t), 16, 16)).real  # × √(MN/hw) = 2: mean-preserving
+    check_true(f"split weight {t:.4f}: the 16×16 map passes through the 8×8 samples: "
+               f"{interpolates}", torch.allclose(y_up[::2, ::2], y8) == interpolates)
 ts = torch.linspace(0, 1.2, 121, dtype=F64)
 curves = {"criterion 1": [], "criterion 2 (½ split)": [], "criterion 2′ (√½ split)": []}
 for t in ts:
@@ -587,6 +600,13 @@ check_close("(c) is a co-isometry: P Pᵀ = I", ops["(c) √½ fold"] @ ops["(c)
 adjoint = to_map(pad(centered(fft2u(torch.eye(64, dtype=F64).reshape(64, 8, 8))), 16, 16))
 _ = check_close("(a): Pᵀy = Re F⁻¹(zero-pad(F y)) (Algorithm 2 with RECOVERMAP = Re)",
                 adjoint.real.reshape(64, 256), ops["(a) Hermitian part"])
+for name, rule, (M, N, h, w) in [("(a) Hermitian part", "hermitian", (16, 16, 8, 8)),
+                                 ("(e) fold", "fold", (15, 12, 6, 5)),
+                                 ("(c) √½ fold", "sqrt_half", (16, 15, 8, 6))]:
+    x = torch.randn(4, M, N, dtype=F64)
+    candidate = to_map(REPAIRS[name](centered(fft2u(x)), h, w)).real * math.sqrt(h * w / (M * N))
+    check_close(f"spectral_pool(nyquist={rule!r}) == {name} × √(hw/MN), {M}×{N} → {h}×{w}",
+                spectral_pool(x, (h, w), nyquist=rule), candidate)
 for d in ("white", "smooth"):
     gap = table.loc["(a) Hermitian part", f"crit2 {d}"] - table.loc["(e) fold", f"crit2 {d}"]
     print(f"{d}: crit2 of (a) − crit2 of (e) = {gap:.4f}")
@@ -606,20 +626,25 @@ for d in ("white", "smooth"):
 # non-expansive. (c) is the cleanest basis truncation ($PP^\top=I$) but needs bins outside
 # the crop: the corner's alias $X[-\tfrac h2,+\tfrac w2]$ cannot be recovered from it.
 #
-# ```{admonition} Adopted repair (used by spectral_pool in chapter 04)
+# ```{admonition} Adopted rule (the default of spectral_pool, chapter 04)
 # :class: important
 #
-# TREATCORNERCASES $:=$ `hermitian_part` of the cropped spectrum, i.e. the pooled map is
-# $\hat x=\mathrm{Re}\,\mathcal F^{-1}_{h\times w}\big(\mathrm{crop}_{h\times w}\,\mathcal F x
-# \big)$. Reasons: it acts on the central $h\times w$ block alone (Algorithm 1 as written); it
-# is the orthogonal projection onto Hermitian spectra, so the output is the real map closest
-# to $\mathcal F^{-1}(\hat y)$ and the layer is non-expansive; its adjoint is "zero-pad, take
-# the real part" (Algorithm 2 with PADSPECTRUM = zero padding, RECOVERMAP = real part); for
-# odd $h$, $w$ it is the plain crop. The cost, stated plainly: it halves the Nyquist cosine
-# relative to folding, so under the reconstruction criterion (e) and (c) do better, by the
-# margins in the table. Do **not** implement it as `irfft2` of the cropped `rfft2` (f), which
-# keeps one member of each Nyquist pair. Multiply by $\sqrt{hw/MN}$ for a mean-preserving
-# layer with unitary FFTs, or use `norm="forward"` on both transforms.
+# TREATCORNERCASES $:=$ (e), the **fold**: each Nyquist bin of the pooled spectrum is the
+# sum of its two aliases, $X[-\tfrac h2,l]+X[+\tfrac h2,l]$, the corner the sum of its four;
+# in the package `spectral_pool(x, size)`, i.e. `nyquist="fold"`. Reasons: criterion 2 is
+# the paper's own (Rippel et al. §3.1 justify spectral pooling by the least $\ell_2$
+# distortion after reconstruction, eq. 2, and Fig. 4a measures it), and with the
+# interpolating ½ split (e) is optimal for it; (e) is the subsampling of the band-limited
+# map, so a band-limited map comes back exactly and the layer agrees with
+# `scipy.signal.resample`; the ½ split is its exact inverse (`spectral_resize`). The costs,
+# stated plainly: it reads the cut-off row $+h/2$ and column $+w/2$ besides the central
+# block; $\lVert P_e\rVert_2=2$, so it is not non-expansive; criterion 1 prefers (a), by the
+# margins in the table. Until this comparison the package used (a), the real map closest to
+# $\mathcal F^{-1}(\hat y)$ (non-expansive, block-only, adjoint "zero-pad, take the real
+# part"); it stays available as `nyquist="hermitian"`, and (c) as `nyquist="sqrt_half"`. Do
+# **not** implement (a) as `irfft2` of the cropped `rfft2` (f), which keeps one member of
+# each Nyquist pair. Multiply by $\sqrt{hw/MN}$ for a mean-preserving layer with unitary
+# FFTs, or use `norm="forward"` on both transforms.
 # ```
 #
 # ## Exercises
