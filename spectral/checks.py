@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import torch
 
+from spectral._validate import check_number
+
 __all__ = ["check_close", "check_true"]
 
 
@@ -36,7 +38,7 @@ def check_close(
     float
         The maximum absolute error.
     """
-    if atol <= 0:
+    if check_number("atol", atol) <= 0:
         raise ValueError(f"atol must be > 0, got {atol}")
     a = torch.as_tensor(actual).detach()  # values only: outputs of modules may carry grads
     e = torch.as_tensor(expected).detach()

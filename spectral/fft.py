@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from spectral._validate import FLOATING
+from spectral._validate import FLOATING, check_number
 
 __all__ = [
     "CONJUGATE",
@@ -231,7 +231,7 @@ def is_hermitian(X: torch.Tensor, atol: float = 1e-8) -> bool:
     the unitary inverse DFT of ``X`` is at most ``sqrt(H*W) * atol / 2`` in magnitude.
     """
     _check_map("X", X)
-    if atol < 0:
+    if check_number("atol", atol) < 0:
         raise ValueError(f"atol must be >= 0, got {atol}")
     partner = _mirrored(X)
     if X.is_complex():

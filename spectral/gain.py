@@ -35,6 +35,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from spectral._validate import check_floating, check_int
 from spectral.fft import centered
 
 __all__ = [
@@ -98,21 +99,17 @@ def hann_window2d(
     ``n = 0, …, N−1`` (``torch.hann_window``'s default), which is 1 at ``n = N / 2`` for
     even ``N``: the default impulse position keeps its full weight.
     """
-    for name, n in (("height", height), ("width", width)):
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"{name} must be a positive int, got {n!r}")
+    check_int("height", height, minimum=1)
+    check_int("width", width, minimum=1)
     rows = torch.hann_window(height, periodic=True, dtype=torch.float64)
     cols = torch.hann_window(width, periodic=True, dtype=torch.float64)
     return torch.outer(rows, cols).to(dtype=dtype, device=device)
 
 
 def _batched(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    check_floating("x", x)
     if x.dim() not in (3, 4):
         raise ValueError(f"x must be (C, H, W) or (N, C, H, W), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point tensor, got {x.dtype}; convert it first")
     return (x.unsqueeze(0), True) if x.dim() == 3 else (x, False)
 
 
@@ -229,20 +226,13 @@ def _spectrum_db(derivative: torch.Tensor, window: bool, db: bool) -> torch.Tens
 
 
 def frequency_response(
-    model: nn.Module,
-    x: torch.Tensor,
-    *,
-    target: int | Sequence[int] | torch.Tensor | None = None,
-    window: bool = True,
-    db: bool = True,
-    scale_by_score: bool = True,
-    softmax: bool = True,
+    model: nn.Module, x: torch.Tensor, *, window: bool = True, db: bool = True, **kwargs
 ) -> torch.Tensor:
     """The network's frequency response at ``x``: ``|H| = 20·log₁₀|F(dz/dx)|`` (Eq. 5).
 
     Parameters
     ----------
-    model, x, target, scale_by_score, softmax
+    model, x
         As in :func:`data_derivative`.
     window : bool
         Multiply ``dz/dx`` by :func:`hann_window2d` before the FFT (the paper does so for
@@ -250,6 +240,8 @@ def frequency_response(
     db : bool
         Return ``20·log₁₀`` of the amplitude (dB; ``-inf`` where it is exactly zero),
         else the amplitude itself.
+    **kwargs
+        Passed to :func:`data_derivative` (``target``, ``scale_by_score``, ``softmax``).
 
     Returns
     -------
@@ -257,10 +249,7 @@ def frequency_response(
         Per channel, the centred spectrum (``torch.fft.fftshift``: zero frequency at
         ``(H // 2, W // 2)``) of the unnormalised 2-D DFT of ``dz/dx``.
     """
-    derivative = data_derivative(
-        model, x, target=target, scale_by_score=scale_by_score, softmax=softmax
-    )
-    return _spectrum_db(derivative, window, db)
+    return _spectrum_db(data_derivative(model, x, **kwargs), window, db)
 
 
 def _input_shape(model: nn.Module, input_shape: Sequence[int] | None) -> tuple[int, ...]:

@@ -27,11 +27,11 @@ each pair), so it is a rotation ``f = B θ`` of ``R^{hw}`` with ``Bᵀ B = I``
   differs; that difference is the whole effect the paper measures (§5.2, Fig. 5).
 
 :class:`SpectralWeight` is the map as a ``torch.nn.utils.parametrize`` parametrization:
-``forward(θ) = B θ`` (one small real matrix product per call, built once per kernel size
-in float64), and ``right_inverse(f) = Bᵀ f``, so registering it keeps the layer's current
-filters and hence its function. :func:`spectral_parametrize` registers it on every
-eligible ``nn.Conv2d`` of a model; ``torch.nn.utils.parametrize.remove_parametrizations(
-conv, "weight")`` undoes it.
+``forward(θ) = B θ`` (one real matrix product over all the filters per call, with ``B``
+built once per kernel size in float64), and ``right_inverse(f) = Bᵀ f``, so registering
+it keeps the layer's current filters and hence its function. :func:`spectral_parametrize`
+registers it on every eligible ``nn.Conv2d`` of a model;
+``torch.nn.utils.parametrize.remove_parametrizations(conv, "weight")`` undoes it.
 
 1×1 kernels: the DFT of a single number is that number (``B = [[1]]``), so the spectral
 basis *is* the spatial one and the parameterization would change nothing. Asking for it
@@ -50,7 +50,13 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from spectral._validate import FLOATING, compute_dtype, in_compute_dtype
+from spectral._validate import (
+    FLOATING,
+    check_floating,
+    check_pair,
+    compute_dtype,
+    in_compute_dtype,
+)
 from spectral.fft import CONJUGATE, FREE, centered, mirror, symmetry_pattern
 
 __all__ = [
@@ -60,24 +66,6 @@ __all__ = [
     "spectral_coefficients",
     "spectral_parametrize",
 ]
-
-
-def _kernel_size(kernel_size) -> tuple[int, int]:
-    pair = (
-        (kernel_size, kernel_size)
-        if isinstance(kernel_size, int) and not isinstance(kernel_size, bool)
-        else kernel_size
-    )
-    if (
-        not isinstance(pair, tuple | list | torch.Size)
-        or len(pair) != 2
-        or any(isinstance(v, bool) or not isinstance(v, int) for v in pair)
-    ):
-        raise TypeError(f"kernel_size must be an int or a pair of ints (h, w), got {kernel_size!r}")
-    h, w = int(pair[0]), int(pair[1])
-    if h < 1 or w < 1:
-        raise ValueError(f"kernel_size must be >= 1 in both dims, got {kernel_size!r}")
-    return h, w
 
 
 def _spectrum(theta: torch.Tensor) -> torch.Tensor:
@@ -130,7 +118,7 @@ def spectral_basis(
         a ``REAL`` one, with ``φ_kl[m, n] = e^{2πi(km/h + ln/w)} / √(hw)`` the unitary DFT
         basis function (Rippel et al., §2, eq. 1). ``Bᵀ B = I``.
     """
-    h, w = _kernel_size(kernel_size)
+    h, w = check_pair("kernel_size", kernel_size)
     if dtype not in FLOATING:
         raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
     return _basis64(h, w).to(dtype=dtype, device=device)
@@ -158,13 +146,16 @@ class SpectralWeight(nn.Module):
     coordinates (Rippel et al., §2.2). Dtypes follow the package's policy
     (:mod:`spectral._validate`): under autocast the float32 ``θ`` gives float32 filters,
     computed with autocast off, which the convolution then casts as it casts any weight.
-    ``θ`` may have any memory format (``channels_last`` after
-    ``model.to(memory_format=torch.channels_last)``); the filters are contiguous.
+    ``θ`` may have any memory format. The filters have ``θ``'s layout when it is
+    contiguous or ``channels_last`` (after ``model.to(memory_format=torch.channels_last)``),
+    computed without a copy either way, so a ``channels_last`` model gets the
+    ``channels_last`` filters its convolutions expect; other layouts give contiguous
+    filters. ``right_inverse`` keeps the layout in the same way.
     """
 
     def __init__(self, kernel_size: int | tuple[int, int]):
         super().__init__()
-        self.kernel_size = _kernel_size(kernel_size)
+        self.kernel_size = check_pair("kernel_size", kernel_size)
         if self.kernel_size == (1, 1):
             raise ValueError(
                 "a 1×1 kernel's spectrum is the kernel itself, so spectral parameterization "
@@ -184,9 +175,7 @@ class SpectralWeight(nn.Module):
         return self._cache[key]
 
     def _check(self, name: str, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor) or x.dtype not in FLOATING:
-            got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
-            raise TypeError(f"{name} must be a real floating-point tensor, got {got}")
+        check_floating(name, x)
         if x.dim() < 2 or tuple(x.shape[-2:]) != self.kernel_size:
             raise ValueError(
                 f"{name} must have shape (..., {self.kernel_size[0]}, {self.kernel_size[1]}) "
@@ -216,10 +205,30 @@ class SpectralWeight(nn.Module):
         return in_compute_dtype(self._change_basis, weight, to_spatial=False)
 
     def _change_basis(self, x: torch.Tensor, *, to_spatial: bool) -> torch.Tensor:
-        """``f = B θ`` (``to_spatial``) or ``θ = Bᵀ f`` for each ``h × w`` filter of ``x``."""
+        """``f = B θ`` (``to_spatial``) or ``θ = Bᵀ f`` for each ``h × w`` filter of ``x``.
+
+        One (batched) matrix product over all filters, in ``x``'s memory layout: a
+        contiguous ``x`` is a matrix with one filter per row (``B θ`` is ``rows @ Bᵀ``); a
+        ``channels_last`` one is, per output channel, an ``(h·w, in)`` matrix with one
+        filter per column (``B @ columns``). Neither copies ``x``, and the result has
+        ``x``'s layout; other layouts are copied to rows.
+        """
         basis = self.basis(x.dtype, x.device)
-        rows = x.flatten(-2)  # one filter per row: B θ is rows @ Bᵀ
-        return (rows @ (basis.T if to_spatial else basis)).unflatten(-1, self.kernel_size)
+        matrix = basis if to_spatial else basis.T
+        if _is_channels_last(x):
+            out, channels, h, w = x.shape
+            columns = x.permute(0, 2, 3, 1).reshape(out, h * w, channels)
+            return (matrix @ columns).view(out, h, w, channels).permute(0, 3, 1, 2)
+        return (x.reshape(-1, matrix.shape[0]) @ matrix.T).view(x.shape)
+
+
+def _is_channels_last(x: torch.Tensor) -> bool:
+    """Whether ``x`` is a 4-D ``channels_last`` tensor that is not also contiguous."""
+    return (
+        x.dim() == 4
+        and not x.is_contiguous()
+        and x.is_contiguous(memory_format=torch.channels_last)
+    )
 
 
 def is_spectral(conv: nn.Module) -> bool:

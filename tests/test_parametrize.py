@@ -79,6 +79,10 @@ def small_net(kernel=3, seed=0):
 # --- the map --------------------------------------------------------------------------------
 
 
+def test_basis_accepts_a_torch_size():
+    torch.testing.assert_close(spectral_basis(torch.Size([3, 4])), spectral_basis((3, 4)))
+
+
 @kernels
 def test_basis_is_orthogonal(kernel):
     B = spectral_basis(kernel)
@@ -149,6 +153,38 @@ def test_gradcheck(kernel):
     assert torch.autograd.gradcheck(param.right_inverse, (weight,))
 
 
+CHANNELS_LAST = torch.channels_last
+
+
+@kernels
+def test_channels_last_coordinates_give_channels_last_filters(kernel):
+    param = SpectralWeight(kernel)
+    theta = randn(6, 4, *kernel, seed=3)
+    weight = randn(6, 4, *kernel, seed=4)
+    filters = param(theta.contiguous(memory_format=CHANNELS_LAST))
+    coordinates = param.right_inverse(weight.contiguous(memory_format=CHANNELS_LAST))
+    for got, want in ((filters, param(theta)), (coordinates, param.right_inverse(weight))):
+        assert got.is_contiguous(memory_format=CHANNELS_LAST)
+        torch.testing.assert_close(got, want, atol=1e-15, rtol=0)
+
+
+def test_channels_last_gradient_is_the_transposed_map():
+    param = SpectralWeight((3, 4))
+    theta = randn(5, 3, 3, 4).contiguous(memory_format=CHANNELS_LAST).requires_grad_()
+    grad = randn(5, 3, 3, 4, seed=1).contiguous(memory_format=CHANNELS_LAST)
+    param(theta).backward(grad)
+    torch.testing.assert_close(theta.grad, param.right_inverse(grad), atol=1e-15, rtol=0)
+    assert torch.autograd.gradcheck(param, (theta.detach().clone().requires_grad_(),))
+
+
+def test_other_layouts_give_contiguous_filters():
+    param = SpectralWeight(3)
+    theta = randn(4, 6, 3, 3).transpose(0, 1)  # neither contiguous nor channels_last
+    filters = param(theta)
+    assert filters.is_contiguous()
+    torch.testing.assert_close(filters, param(theta.contiguous()), atol=1e-15, rtol=0)
+
+
 # --- registration ---------------------------------------------------------------------------
 
 
@@ -174,6 +210,24 @@ def test_float32_registration_and_dtype_moves():
     spectral.double(), spatial.double()
     assert spectral.weight.dtype == torch.float64
     torch.testing.assert_close(spectral(x.double()), spatial(x.double()), atol=1e-5, rtol=0)
+
+
+def test_channels_last_model_keeps_function_and_sgd_trajectory():
+    spatial = small_net().to(memory_format=CHANNELS_LAST)
+    spectral = spectral_parametrize(copy.deepcopy(spatial))
+    theta = spectral[0].parametrizations.weight.original
+    assert theta.is_contiguous(memory_format=CHANNELS_LAST)
+    assert spectral[0].weight.is_contiguous(memory_format=CHANNELS_LAST)
+    x = randn(3, 3, 10, 9).contiguous(memory_format=CHANNELS_LAST)
+    torch.testing.assert_close(spectral(x), spatial(x), atol=1e-12, rtol=0)
+
+    def sgd(net):
+        return torch.optim.SGD(net.parameters(), lr=0.2, momentum=0.9)
+
+    after_spatial = _train(spatial, sgd(spatial))
+    after_spectral = _train(spectral, sgd(spectral))
+    for a, b in zip(after_spatial, after_spectral, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
 
 
 def test_walking_a_model_skips_1x1_and_keeps_outputs():
@@ -276,6 +330,8 @@ def test_bad_inputs():
         SpectralWeight(1)
     with pytest.raises(TypeError, match="kernel_size"):
         SpectralWeight("3")
+    with pytest.raises(TypeError, match=r"kernel_size must be an int or a pair"):
+        spectral_basis((3, 3.0))
     with pytest.raises(ValueError, match=">= 1"):
         SpectralWeight((0, 3))
     with pytest.raises(ValueError, match="shape"):

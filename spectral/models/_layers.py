@@ -154,6 +154,17 @@ def check_positive_int(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a positive int, got {value}")
 
 
+def check_common(num_classes: int, in_channels: int, width: float) -> None:
+    """Raise unless the arguments every factory takes are valid (``norm_layer`` aside).
+
+    ``num_classes`` and ``in_channels`` must be ints >= 1 and ``width`` a finite number > 0
+    (see :func:`check_positive_int` and :func:`check_width`).
+    """
+    check_positive_int("num_classes", num_classes)
+    check_positive_int("in_channels", in_channels)
+    check_width(width)
+
+
 def check_kernel_size(kernel_size: int) -> None:
     """Raise unless ``kernel_size`` is an odd int >= 1 (so 'same' padding is symmetric)."""
     check_positive_int("kernel_size", kernel_size)

@@ -34,13 +34,14 @@ import math
 
 from torch import nn
 
+from spectral._validate import check_fraction
 from spectral.models._layers import (
     ConvNet,
     NormLayer,
+    check_common,
     check_kernel_size,
     check_norm_layer,
     check_positive_int,
-    check_width,
     kaiming_normal_convs_,
     norms,
     pair,
@@ -65,9 +66,7 @@ class RippelNet(ConvNet):
 
 
 def _check(num_classes: int, in_channels: int, width: float, kernel_size: int) -> None:
-    check_positive_int("num_classes", num_classes)
-    check_positive_int("in_channels", in_channels)
-    check_width(width)
+    check_common(num_classes, in_channels, width)
     check_kernel_size(kernel_size)
 
 
@@ -114,10 +113,8 @@ def rippel_generic(
 
     Parameters
     ----------
-    num_classes : int
-        Output logits.
-    in_channels : int
-        Image channels.
+    num_classes, in_channels : int
+        Output logits and image channels.
     width : float
         Multiplier of the 96, 192 filters and the 1024, 512 hidden units.
     norm_layer : callable or None
@@ -209,7 +206,8 @@ def pooled_sizes(
     num_layers : int
         ``M``.
     gamma : float
-        ``γ`` in (0, 1).
+        The map decay rate ``γ`` (Rippel et al., §5.1; not the learning-rate decay), in
+        (0, 1).
 
     Returns
     -------
@@ -223,8 +221,7 @@ def pooled_sizes(
     """
     h, w = pair("input_size", input_size)
     check_positive_int("num_layers", num_layers)
-    if isinstance(gamma, bool) or not isinstance(gamma, int | float) or not 0 < gamma < 1:
-        raise ValueError(f"gamma (the map decay rate γ) must lie in (0, 1), got {gamma!r}")
+    gamma = check_fraction("gamma (the map decay rate γ)", gamma, inclusive=False)
     sizes = []
     for m in range(1, num_layers + 1):
         # The tiny offset makes e.g. 0.85 * 20 floor to 17 whatever its binary rounding.
@@ -268,8 +265,8 @@ def rippel_spectral_pool_net(
         ``M``. The paper searched 1–15 and does not report its choice; the default 6 is
         the student re-implementation's CIFAR-10 value (Jain et al., §5.1.2).
     gamma : float
-        ``γ`` in (0, 1), the map decay per pool: ``H_{m+1} = ⌊γ H_m⌋``; the paper's
-        optimum 0.85.
+        The map decay rate ``γ`` (Rippel et al., §5.1; not the learning-rate decay), in
+        (0, 1): each pool maps ``H_m`` to ``H_{m+1} = ⌊γ H_m⌋``; the paper's optimum 0.85.
     alpha, beta : float
         Frequency-dropout schedule ``c_m = α + (m/M)(β − α)``; the paper's optimum
         α ≈ 0.30, β ≈ 0.15. In training, pool ``m`` keeps a random square of frequencies

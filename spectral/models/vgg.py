@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from torch import nn
 
+from spectral._validate import check_number
 from spectral.models._layers import (
     ConvNet,
     NormLayer,
     batch_norm,
+    check_common,
     check_norm_layer,
-    check_positive_int,
-    check_width,
     kaiming_normal_convs_,
     norms,
     scaled,
@@ -77,11 +77,9 @@ def _vgg(
     norm_layer: NormLayer | None,
     dropout: float,
 ) -> VGG:
-    check_positive_int("num_classes", num_classes)
-    check_positive_int("in_channels", in_channels)
-    check_width(width)
+    check_common(num_classes, in_channels, width)
     check_norm_layer(norm_layer, range(1, 6), name)
-    if not 0 <= dropout < 1:
+    if not 0 <= check_number("dropout", dropout) < 1:
         raise ValueError(f"dropout must be a probability in [0, 1), got {dropout}")
     features, channels = _features(_CONFIGS[config], in_channels, width, norm_layer)
     hidden = scaled(512, width)
@@ -112,10 +110,8 @@ def vgg16_bn(
 
     Parameters
     ----------
-    num_classes : int
-        Output logits.
-    in_channels : int
-        Image channels.
+    num_classes, in_channels : int
+        Output logits and image channels.
     width : float
         Multiplier of every convolution's channels and of the 512 hidden units.
     norm_layer : callable or None
