@@ -45,7 +45,7 @@
 # DC at $[0,0]$ ("uncentred"); `centered` (= `fftshift`) moves it to $[H/\!/2, W/\!/2]$, so
 # centred index $i$ holds frequency $i - H/\!/2$.
 
-# %%
+# %% tags=["hide-input"]
 import math
 import time
 
@@ -66,11 +66,11 @@ from spectral.fft import (
     naive_idft2,
     symmetry_pattern,
 )
+from spectral.plotting import TEXT_WIDTH, use_book_style
 
 torch.manual_seed(0)
-rng = np.random.default_rng(0)
 torch.set_default_dtype(torch.float64)
-plt.rcParams.update({"figure.dpi": 90, "axes.titlesize": 10, "axes.labelsize": 9})
+use_book_style()
 
 SIZES = [(5, 5), (8, 8), (7, 10), (1, 6)]  # odd, even, non-square, degenerate
 
@@ -255,7 +255,7 @@ check_true("imaginary part vanishes exactly on the REAL bins of symmetry_pattern
 # even sizes treated in chapter 02.
 
 
-# %%
+# %% tags=["hide-input"]
 def mosaic(tiles, gap=1):
     """(R, C, h, w) array -> one image with NaN gaps between tiles."""
     r, c, h, w = tiles.shape
@@ -272,7 +272,7 @@ centred_basis = torch.fft.fftshift(basis, dim=(0, 1)).numpy()
 centred_pattern = centered(pattern).numpy()
 cmap = plt.get_cmap("RdBu_r").copy()
 cmap.set_bad("white")
-fig, axes = plt.subplots(1, 2, figsize=(11, 5.6), layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 4.0), layout="constrained")
 for ax, part, name in [(axes[0], centred_basis.real, "real part"),
                        (axes[1], centred_basis.imag, "imaginary part")]:
     im = ax.imshow(mosaic(part), cmap=cmap, vmin=-1 / S, vmax=1 / S, interpolation="nearest")
@@ -313,7 +313,7 @@ for h, w in [(7, 7), (8, 10)]:  # centred index i holds frequency i - H//2, odd 
 images, labels, source = sample_images(6)
 print(f"source: {source}; images {tuple(images.shape)} {images.dtype}; classes: {labels}")
 
-# %%
+# %% tags=["hide-input"]
 LUMA = torch.tensor([0.299, 0.587, 0.114])
 gray = torch.einsum("c,bchw->bhw", LUMA, images)
 hann = torch.hann_window(32, periodic=False)
@@ -332,22 +332,22 @@ def freq_extent(h, w):
 
 spec = log_amplitude(gray)
 spec_hann = log_amplitude((gray - gray.mean(dim=(-2, -1), keepdim=True)) * window)
-fig, axes = plt.subplots(3, 6, figsize=(12, 6.6), layout="constrained")
+fig, axes = plt.subplots(3, 6, figsize=(TEXT_WIDTH, 5.0), layout="constrained")
 for i in range(6):
     axes[0, i].imshow(images[i].permute(1, 2, 0).numpy())
-    axes[0, i].set_title(labels[i])
+    axes[0, i].set_title(labels[i], fontsize=10)
     axes[0, i].axis("off")
     a = axes[1, i].imshow(spec[i], cmap="magma", vmin=-3, vmax=1.5, extent=freq_extent(32, 32))
     axes[2, i].imshow(spec_hann[i], cmap="magma", vmin=-3, vmax=1.5, extent=freq_extent(32, 32))
-    for ax in axes[1:, i]:
-        ax.set_xticks([-16, 0, 15])
-        ax.set_yticks([-16, 0, 15])
-axes[1, 0].set_ylabel("log10 |X|\nfrequency $k$")
-axes[2, 0].set_ylabel("mean removed, Hann window\nfrequency $k$")
+    for ax in axes[1:, i]:  # frequency ticks on the outer panels only
+        ax.set_xticks([-16, 0, 15] if ax in axes[2] else [])
+        ax.set_yticks([-16, 0, 15] if i == 0 else [])
+axes[1, 0].set_ylabel("log₁₀|X|\n$k$")
+axes[2, 0].set_ylabel("Hann window\n$k$")
 for ax in axes[2]:
-    ax.set_xlabel("frequency $l$")
-fig.colorbar(a, ax=axes[1:], shrink=0.8, label="log10 amplitude (unitary DFT)")
-fig.suptitle(f"Grayscale images and centred log-amplitude spectra ({source})")
+    ax.set_xlabel("$l$")
+fig.colorbar(a, ax=axes[1:], shrink=0.8, label="log₁₀ amplitude")
+fig.suptitle(f"Grayscale images and centred log-amplitude spectra\n({source})")
 plt.show()
 
 # %% [markdown]
@@ -417,7 +417,7 @@ _ = check_close("ramp: DFT == closed form (one line k = 0)", fft2u(ramp), expect
 # same square on the ramp, whose wrap-around edge adds the horizontal ray through DC — the
 # same mechanism as the cross in the CIFAR spectra above.
 
-# %%
+# %% tags=["hide-input"]
 def rotated_square(size, half, angle_deg, supersample=8):
     """Anti-aliased filled square (side 2*half, centred), area-sampled by supersampling."""
     t = math.radians(angle_deg)
@@ -430,12 +430,12 @@ def rotated_square(size, half, angle_deg, supersample=8):
 
 
 square = rotated_square(64, 12, 20)
-panels = [("Gaussian bar, 30°", bar), ("rotated square, 20°", square),
-          ("ramp (edge at the border)", ramp), ("square + ramp", square + ramp)]
-fig, axes = plt.subplots(2, 4, figsize=(12, 6.4), layout="constrained")
+panels = [("Gaussian bar, 30°", bar), ("square, 20°", square),
+          ("ramp (edge at border)", ramp), ("square + ramp", square + ramp)]
+fig, axes = plt.subplots(2, 4, figsize=(TEXT_WIDTH, 4.6), layout="constrained")
 for j, (name, img) in enumerate(panels):
     axes[0, j].imshow(img, cmap="gray")
-    axes[0, j].set_title(name)
+    axes[0, j].set_title(name, fontsize=10)
     axes[0, j].set_xlabel("column $n$")
     a = axes[1, j].imshow(log_amplitude(img, floor=1e-6), cmap="magma", vmin=-5, vmax=1.5,
                           extent=freq_extent(H, W))
@@ -449,7 +449,7 @@ for ax, angles in [(axes[1, 0], [120]), (axes[1, 1], [110, 20]), (axes[1, 3], [1
             ax.plot(r * math.cos(math.radians(ang)), -r * math.sin(math.radians(ang)), "-",
                     color="cyan", linewidth=2)
 fig.colorbar(a, ax=axes[1], shrink=0.8, label="log10 |X|")
-fig.suptitle("Synthetic images and their centred spectra; cyan marks: predicted rays "
+fig.suptitle("Synthetic images and their centred spectra;\ncyan marks: predicted rays "
              "(perpendicular to edges)")
 plt.show()
 
@@ -681,7 +681,7 @@ print(f"max |circular - linear| over the wrapped border: "
 # for the dense matrix), and even there BLAS and FFT efficiency still change with $n$, so
 # read the fitted slopes as rough, not as exponents.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["hide-input", "nbval-ignore-output"]
 def best_time(fn, repeats=5, min_block=0.01):
     """Min over repeats of the mean time per call, each block lasting >= min_block s."""
     fn()
@@ -739,8 +739,8 @@ for name, t in timings.items():
     print(f"fitted log-log slope, {name}: {slopes[name]:.2f}")
 print(f"timing took {time.perf_counter() - t_start:.1f} s")
 
-# %%
-fig, ax = plt.subplots(figsize=(6.5, 4.6), layout="constrained")
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(TEXT_WIDTH, 5.0), layout="constrained")
 references = {FFT: (lambda n: n**2 * np.log2(n), "$n^2\\log n$"),
               SEP: (lambda n: n**3, "$n^3$"), NAIVE: None,
               DENSE: (lambda n: n**4, "$n^4$")}
@@ -758,7 +758,7 @@ ax.set_xticks(NS, [str(n) for n in NS])
 ax.set_xlabel("image size $n$ ($n\\times n$, float64 in, complex128 out)")
 ax.set_ylabel("time per transform [s], 1 thread")
 ax.set_title("Cost of the unitary 2-D DFT")
-ax.legend(fontsize=8)
+ax.legend(fontsize=9)
 plt.show()
 
 # %% [markdown]

@@ -49,7 +49,7 @@
 # Conventions (notation page): unitary DFT $F$ = `fft2(·, norm="ortho")`, DC at $[0,0]$,
 # mirror of $(k,l)$ is $((-k) \bmod H, (-l) \bmod W)$; all checks use float64/complex128.
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -73,11 +73,11 @@ from spectral.fft import (
     symmetry_pattern,
     uncentered,
 )
+from spectral.plotting import TEXT_WIDTH, use_book_style
 
 torch.manual_seed(0)
-rng = np.random.default_rng(0)
 torch.set_default_dtype(torch.float64)
-plt.rcParams.update({"figure.dpi": 90, "axes.titlesize": 10, "axes.labelsize": 9})
+use_book_style()
 
 SIZES = [(5, 5), (6, 6), (5, 8), (6, 7)]  # odd, even, odd×even, even×odd (non-square)
 CPLX = torch.complex128
@@ -190,7 +190,7 @@ _ = check_close(
 # level sets, whereas the unconjugated Wirtinger derivative $\partial L/\partial z$
 # (what a naive "complex chain rule" produces) points elsewhere.
 
-# %%
+# %% tags=["hide-input"]
 a_s, b_s = 0.5 + 0.3j, 0.6 * complex(math.cos(math.pi / 5), math.sin(math.pi / 5))
 L_scalar = lambda z: (z - a_s).abs() ** 2 + (b_s * z**2).real  # noqa: E731
 re, im = torch.meshgrid(torch.linspace(-1, 2, 200), torch.linspace(-1.2, 1.8, 200), indexing="xy")
@@ -214,7 +214,7 @@ for v, color, label in [(-gq, "tab:blue", "−z.grad (PyTorch)"),
               scale=1, width=0.006, label=label)
 ax.set(xlabel="Re z", ylabel="Im z", aspect="equal",
        title="Level sets of L(z) = |z − a|² + Re(b z²)\nand unit descent directions")
-ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
 plt.show()
 
 # %% [markdown]
@@ -385,12 +385,13 @@ for m in SWAP:
     check_close(f"norm={m!r}: naive/true gradient ratio == {label[m]}",
                 torch.log(torch.tensor(ratios[m])), expected_log[m], atol=1e-10)
 
-fig, ax = plt.subplots(figsize=(5.6, 3.6))
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(TEXT_WIDTH, 3.8))
 for m, style in zip(SWAP, ["o-", "s-", "^-"], strict=True):
     ax.loglog(hw, ratios[m], style, label=f'norm="{m}"', ms=4)
 ax.set(xlabel="map size HW", ylabel="‖ifft2(G, norm=m)‖ / ‖true gradient‖",
        title="Hand-written backward with the forward's norm")
-ax.legend(fontsize=8)
+ax.legend()
 ax.grid(True, which="both", alpha=0.3)
 plt.show()
 
@@ -651,9 +652,9 @@ for (H, W), (rank, hw_, dof) in zip(SIZES, ranks, strict=True):
 # (F = FREE, R = REAL, C = CONJUGATE: the partner of a FREE bin that `rfft2` also stores,
 # in column 0 or $W/2$). Red frames mark REAL bins.
 
-# %%
+# %% tags=["hide-input"]
 letters = {FREE: "F", REAL: "R", CONJUGATE: "C"}
-fig, axes = plt.subplots(2, len(SIZES), figsize=(12, 5.6),
+fig, axes = plt.subplots(2, len(SIZES), figsize=(TEXT_WIDTH, 5.2),
                          gridspec_kw={"width_ratios": [W // 2 + 1 for _, W in SIZES]})
 for j, (H, W) in enumerate(SIZES):
     f_re, f_im, pat = factor_maps[(H, W)]
@@ -662,12 +663,12 @@ for j, (H, W) in enumerate(SIZES):
         annot = np.array([[f"{fmap[r, c]:.0f}\n{letters[int(pat[r, c])]}"
                            for c in range(W // 2 + 1)] for r in range(H)])
         sns.heatmap(fmap.numpy(), ax=ax, vmin=0, vmax=2, cmap="viridis", cbar=False,
-                    annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
+                    annot=annot, fmt="", annot_kws={"fontsize": 8}, linewidths=0.5,
                     linecolor="white")
         for r, c in (pat == REAL).nonzero().tolist():
             ax.add_patch(Rectangle((c, r), 1, 1, fill=False, ec="tab:red", lw=2))
-        ax.set(title=f"{H}×{W}: factor on {part}", xlabel="column l" if i else "",
-               ylabel="row k" if j == 0 else "")
+        ax.set_title(f"{H}×{W}, {part}", fontsize=10)
+        ax.set(xlabel="column l" if i else "", ylabel="row k" if j == 0 else "")
 fig.suptitle("Gradient factor of irfft2 per half-plane coordinate (finite differences)")
 fig.tight_layout()
 plt.show()
@@ -879,9 +880,13 @@ r0, c0 = H // 2 - h // 2, W // 2 - w // 2
 outside = spec.clone()
 outside[r0 : r0 + h, c0 : c0 + w] = 0
 check_close("pooling backward == Alg. 2 (32×32 → 9×9)", x.grad, algorithm2(g_out, H, W).real)
-check_close("spectrum of ∂R/∂x is zero outside the kept window", outside, torch.zeros_like(outside))
+_ = check_close("spectrum of ∂R/∂x is zero outside the kept window", outside,
+                torch.zeros_like(outside))
 
-fig, axes = plt.subplots(1, 5, figsize=(14, 3.2))
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(2, 3, figsize=(TEXT_WIDTH, 5.6))
+axes = axes.ravel()
+axes[5].set_visible(False)
 panels = [
     (img, "input x (32×32)", "gray"),
     (x_hat.detach(), "pooled x̂ (9×9)", "gray"),
@@ -891,13 +896,14 @@ panels = [
 for ax, (im_, title, cmap) in zip(axes[:4], panels, strict=True):
     lim = float(im_.abs().max()) if cmap == "RdBu_r" else None
     ax.imshow(im_, cmap=cmap, vmin=-lim if lim else None, vmax=lim)
-    ax.set(title=title, xticks=[], yticks=[])
+    ax.set_title(title, fontsize=10)
+    ax.set(xticks=[], yticks=[])
 axes[4].imshow(torch.log10(spec + 1e-17), cmap="magma", vmin=-17, vmax=0,
                extent=(-(W // 2) - 0.5, W - W // 2 - 0.5, H - H // 2 - 0.5, -(H // 2) - 0.5))
 axes[4].add_patch(Rectangle((-(w // 2) - 0.5, -(h // 2) - 0.5), w, h, fill=False, ec="cyan",
                             lw=1))
-axes[4].set(title="log₁₀|F(∂R/∂x)|: 0 outside the window", xlabel="frequency l",
-            ylabel="frequency k")
+axes[4].set_title("log₁₀|F(∂R/∂x)|, 0 outside", fontsize=10)
+axes[4].set(xlabel="frequency l", ylabel="frequency k")
 fig.suptitle("Spectral pooling back-propagation (Rippel et al., Alg. 2)")
 fig.tight_layout()
 plt.show()

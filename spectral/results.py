@@ -18,7 +18,14 @@ shows tables, plots and prose.
 * **Speed-up** (Rippel et al. §5.2): :func:`first_epoch_reaching` and :func:`speedup`.
 * **Maximum Gain curves** (Stamatescu & McDonnell §IV): the curve measures
   (:func:`variability`, :func:`plateau_epoch`, :func:`overfit_index`, …), the tables of
-  page R6 and the tests of the paper's four rules (:func:`rule_verdicts`).
+  page R6, the tests of the paper's four rules (:func:`rule_verdicts`) and the page's
+  other statements about a sweep (:func:`sweep_findings`).
+* **The verdict box** that opens each results page (:func:`verdict_box`, HTML) and what
+  fills it: the scale beside the paper's (:func:`scale_rows`, :func:`below_scale`,
+  :func:`scale_verdict`) and what a scale decides (:func:`paired_verdict`,
+  :func:`speedup_verdict`, :func:`rule_consistency`, :func:`compaction_verdict`,
+  :func:`ratio_verdict`, :func:`moved_verdict`, :func:`at_chance`); :func:`wrap` keeps
+  printed text within the book's column.
 
 Needs pandas (the ``book`` extra).
 """
@@ -26,7 +33,9 @@ Needs pandas (the ``book`` extra).
 from __future__ import annotations
 
 import functools
+import html
 import math
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
@@ -38,9 +47,13 @@ from spectral.experiments import load_results
 
 __all__ = [
     "RULES",
+    "TEXT_WIDTH",
     "Gap",
     "PairedDifference",
     "Speedup",
+    "at_chance",
+    "below_scale",
+    "compaction_verdict",
     "curvature",
     "curve_measures",
     "epoch_table",
@@ -52,30 +65,41 @@ __all__ = [
     "gain_run_table",
     "lr_factors",
     "mnist_observations",
+    "moved_verdict",
     "overfit_index",
     "paired_difference",
+    "paired_verdict",
     "plateau_epoch",
     "profile_order",
     "profiles",
+    "ratio_verdict",
     "records",
     "rule_1",
     "rule_2",
     "rule_3",
     "rule_4",
+    "rule_consistency",
     "rule_verdicts",
     "run_at",
     "scale",
+    "scale_rows",
+    "scale_verdict",
     "schedule_measures",
     "seed_values",
     "shared_params",
     "slope",
     "spearman",
     "speedup",
+    "speedup_verdict",
+    "sweep_findings",
     "t_cdf",
     "t_quantile",
+    "training_images",
     "two_se_gap",
     "variability",
     "varying_params",
+    "verdict_box",
+    "wrap",
 ]
 
 #: The profile of the engine's own tests; never a result to show.
@@ -893,3 +917,379 @@ _RULE_TESTS: tuple[Callable[[pd.DataFrame], tuple[str, str]], ...] = (
 def rule_verdicts(table: pd.DataFrame) -> dict[str, tuple[str, str]]:
     """Each rule of :data:`RULES` → (``holds``/``does not hold``/``untested``, evidence)."""
     return {rule: test(table) for rule, test in zip(RULES, _RULE_TESTS, strict=True)}
+
+
+# --- the verdict box at the top of each results page ---------------------------------------
+
+#: Characters of printed text that fit the book's column (monospace output, ~780 px).
+TEXT_WIDTH = 78
+
+
+def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "   ") -> str:
+    """``text`` with each of its lines wrapped to ``width`` characters.
+
+    Continuation lines start with ``indent``, so a wrapped item stays readable as one;
+    blank lines are kept. Printed output stays within the book's column this way.
+    """
+    out = []
+    for line in text.split("\n"):
+        lead = line[: len(line) - len(line.lstrip())]
+        out.append(
+            textwrap.fill(
+                line, width, subsequent_indent=lead + indent, break_on_hyphens=False,
+                break_long_words=False,
+            )
+            if line.strip()
+            else line
+        )
+    return "\n".join(out)
+
+
+def _html(value) -> str:
+    """A text (escaped; `code` in backticks becomes <code>) or a list of texts (<ul>)."""
+    if isinstance(value, str):
+        parts = html.escape(value).split("`")
+        return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    items = "".join(f"<li>{_html(v)}</li>" for v in value)
+    return f"<ul>{items}</ul>"
+
+
+def _scale_html(scale) -> str:
+    if isinstance(scale, Mapping):
+        rows = "".join(
+            f"<tr><th>{_html(name)}</th><td>{_html(str(ours))}</td><td>{_html(str(paper))}</td>"
+            "</tr>"
+            for name, (ours, paper) in scale.items()
+        )
+        return (
+            '<table class="table verdict-scale"><thead><tr><th></th><th>ours</th>'
+            f"<th>paper</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    return _html(scale)
+
+
+def verdict_box(
+    *, claim, paper, ours, scale, verdict, title: str = "Claim and verdict"
+) -> str:
+    """HTML for the admonition that opens a results page: claim, numbers, scale, verdict.
+
+    Parameters
+    ----------
+    claim : str or sequence of str
+        The paper's claim, in its words.
+    paper : str or sequence of str
+        The paper's numbers behind the claim (with their table or figure).
+    ours : str or sequence of str
+        What our runs give for the same quantities (read from the result files).
+    scale : mapping or str
+        ``{row: (ours, paper's)}`` (e.g. :func:`scale_rows`), shown as a table, or a text.
+    verdict : str or sequence of str
+        What this scale decides (e.g. :func:`paired_verdict`, :func:`scale_verdict`).
+    title : str
+        The admonition's title.
+
+    Returns
+    -------
+    str
+        A ``<div class="admonition important">`` (the themes' admonition style), for
+        ``IPython.display.HTML``. Texts are HTML-escaped; text between backticks is set
+        as code; a sequence of texts becomes a bulleted list.
+    """
+    fields = [("Claim", _html(claim)), ("Paper", _html(paper)), ("Ours", _html(ours)),
+              ("Scale", _scale_html(scale)), ("Verdict", _html(verdict))]
+    body = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in fields)
+    return (
+        f'<div class="admonition important verdict-box"><p class="admonition-title">'
+        f"{html.escape(title)}</p><dl>{body}</dl></div>"
+    )
+
+
+def training_images(params: Mapping, dataset_size: int) -> int:
+    """The number of images a run trains on.
+
+    ``train_subset`` when set (non-zero), else the training split of ``dataset_size``
+    images less its validation share ``val_fraction``.
+    """
+    subset = params.get("train_subset") or 0
+    if subset:
+        return int(subset)
+    return int(round(dataset_size * (1.0 - (params.get("val_fraction") or 0.0))))
+
+
+def _count(value) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _text(value) -> str:
+    return f"{value:g}" if isinstance(value, Real) and not isinstance(value, bool) else str(value)
+
+
+def _width(params: Mapping):
+    """A run's width multiplier: 1 where the model has none (``None`` or missing)."""
+    width = params.get("width")
+    return 1.0 if width is None else width
+
+
+def _smaller(a, b) -> bool:
+    """``a < b`` for two numbers; False where either is a text (``"not stated"``)."""
+    numbers = all(isinstance(v, Real) and not isinstance(v, bool) for v in (a, b))
+    return bool(numbers and a < b)
+
+
+def scale_rows(
+    ours: Mapping,
+    paper: Mapping,
+    *,
+    dataset_size: int,
+    seeds: tuple,
+    baseline: tuple | None = None,
+    baseline_label: str = "baseline",
+) -> dict[str, tuple[str, str]]:
+    """The scale table of a verdict box: model, width, training images, epochs, seeds and
+    the baseline's result, ours beside the paper's.
+
+    Parameters
+    ----------
+    ours, paper : mapping
+        Run parameters (``model``, ``width``, ``epochs``, ``train_subset``,
+        ``val_fraction``); for the paper, e.g. the experiment's ``paper`` profile.
+    dataset_size : int
+        The training split's size (:func:`training_images`).
+    seeds : (ours, paper's)
+        Numbers of seeds (or texts such as ``"not stated"``).
+    baseline : (ours, paper's), optional
+        The baseline's accuracy or error as texts.
+    baseline_label : str
+        The name of that row.
+    """
+    rows = {
+        "model": (str(ours["model"]), str(paper["model"])),
+        "width": tuple(_text(_width(p)) for p in (ours, paper)),
+        "training images": tuple(
+            _count(training_images(p, dataset_size)) for p in (ours, paper)
+        ),
+        "epochs": (str(ours["epochs"]), str(paper["epochs"])),
+        "seeds": tuple(_count(s) for s in seeds),
+    }
+    if baseline is not None:
+        rows[baseline_label] = tuple(str(b) for b in baseline)
+    return rows
+
+
+def below_scale(ours: Mapping, paper: Mapping, *, dataset_size: int) -> list[str]:
+    """Where ``ours`` trains less than ``paper``: ``model`` (if it differs), ``width``,
+    ``training images`` and ``epochs`` (if smaller), in that order. A value given as a
+    text (e.g. the paper's epochs ``"not stated"``) is not compared."""
+    gaps = ["model"] if ours["model"] != paper["model"] else []
+    if _smaller(_width(ours), _width(paper)):
+        gaps.append("width")
+    if training_images(ours, dataset_size) < training_images(paper, dataset_size):
+        gaps.append("training images")
+    if _smaller(ours["epochs"], paper["epochs"]):
+        gaps.append("epochs")
+    return gaps
+
+
+def scale_verdict(gaps: Sequence[str], *, baseline_gap: float | None = None,
+                  tolerance: float = 0.02) -> str:
+    """Whether a claim made at the paper's scale can be tested at ours.
+
+    Parameters
+    ----------
+    gaps : sequence of str
+        :func:`below_scale`'s list.
+    baseline_gap : float, optional
+        Our baseline's accuracy minus the paper's (fractions). A baseline more than
+        ``tolerance`` below the paper's is a different regime, whatever the settings.
+    tolerance : float
+        See ``baseline_gap``; default 2 points.
+
+    Returns
+    -------
+    str
+        ``"at the paper's scale"`` or ``"untested at the paper's scale: ours uses another
+        model and is smaller in …"`` (and/or ``"our baseline is N points below the
+        paper's"``).
+    """
+    smaller = [g for g in gaps if g != "model"]
+    parts = (["uses another model"] if "model" in gaps else []) + (
+        [f"is smaller in {', '.join(smaller)}"] if smaller else []
+    )
+    reasons = [f"ours {' and '.join(parts)}"] if parts else []
+    if baseline_gap is not None and baseline_gap < -tolerance:
+        reasons.append(f"our baseline is {-100 * baseline_gap:.1f} points below the paper's")
+    if not reasons:
+        return "at the paper's scale"
+    return "untested at the paper's scale: " + "; ".join(reasons)
+
+
+def paired_verdict(d: PairedDifference, paper: float | None = None) -> str:
+    """What a paired difference decides, beside the paper's difference of the same sign
+    convention and units (``paper``; None when the paper states none).
+
+    * fewer than 2 seeds: ``untested``;
+    * the interval excludes 0: resolved, in or against the paper's direction;
+    * it contains 0 and the paper's difference: ``undecided``: the scale cannot tell an
+      effect of the paper's size from none;
+    * it contains 0 but not the paper's difference: no effect of the paper's size here.
+    """
+    if d.n < 2:
+        return f"untested: {d.n} paired seed{'s' if d.n != 1 else ''}, no interval"
+    if d.excludes_zero:
+        sign = "positive" if d.mean > 0 else "negative"
+        if paper is None or paper == 0:
+            return f"resolved ({sign})"
+        same = (d.mean > 0) == (paper > 0)
+        return f"resolved ({sign}), {'in' if same else 'against'} the paper's direction"
+    if paper is None:
+        return "not resolved: within the seed-to-seed noise"
+    if d.low <= paper <= d.high:
+        return "undecided: the interval holds both zero and the paper's difference"
+    return "not resolved, and the interval excludes a difference as large as the paper's"
+
+
+def at_chance(losses: Sequence[float], classes: int, *, tolerance: float = 0.01) -> bool:
+    """Whether a run's last training loss is within ``tolerance`` (relative) of
+    ``ln(classes)``, the loss of a constant uniform prediction: a run that did not train."""
+    if not len(losses):
+        raise ValueError("no losses: the run has no epochs")
+    last = float(losses[-1])
+    chance = math.log(classes)
+    return bool(math.isfinite(last) and abs(last - chance) <= tolerance * chance)
+
+
+def speedup_verdict(factors: Sequence[float], paper: Sequence[float]) -> str:
+    """Measured speed-up factors (NaN: the comparison run never reached the reference's
+    best error, counted as slower) against the paper's factors.
+
+    The median over all pairs decides: at least the paper's smallest factor, ``as large
+    as the paper's``; above 1, ``faster, but smaller than the paper's``; 1, ``no
+    speed-up``; below 1, ``slower``. The counts behind it are part of the text.
+    """
+    f = np.asarray(factors, dtype=float)
+    if not len(f):
+        return "untested: no pairs"
+    slower_or_not = int((f < 1).sum() + np.isnan(f).sum())
+    median = float(np.median(np.where(np.isnan(f), 0.0, f)))
+    smallest = min(paper)
+    if median >= smallest:
+        word = "as large as the paper's"
+    elif median > 1:
+        word = f"faster, but smaller than the paper's smallest factor ({smallest:g})"
+    elif median == 1:
+        word = "no speed-up at the median"
+    else:
+        word = "slower at the median"
+    return (
+        f"{word}: median {median:.2f} over {len(f)} pairs; {int((f > 1).sum())} faster, "
+        f"{int((f == 1).sum())} equal, {slower_or_not} slower or never reached"
+    )
+
+
+def rule_consistency(statuses: Sequence[str]) -> str:
+    """Over several sweeps, how a rule of :func:`rule_verdicts` fares: ``holds in every
+    tested sweep``, ``depends on the sweep`` (holds in some), ``holds in none`` or
+    ``untested``; with the counts."""
+    tested = [s for s in statuses if s != "untested"]
+    untested = len(statuses) - len(tested)
+    note = f" (untested in {untested})" if untested else ""
+    if not tested:
+        n = len(statuses)
+        return f"untested in {'the' if n == 1 else f'all {n}'} sweep{'s' if n != 1 else ''}"
+    held = sum(s == "holds" for s in tested)
+    if held == len(tested):
+        word = "holds in every tested sweep"
+    elif held == 0:
+        word = "holds in none of the tested sweeps"
+    else:
+        word = "depends on the sweep"
+    return f"{word}: {held} of {len(tested)}{note}"
+
+
+def compaction_verdict(pixel: float, spectral: float, *, margin: float = 0.05) -> str:
+    """Rippel et al.'s Fig. 3b claim ("spectral representations tend to be considerably
+    sparser") tested on one energy share: the share of a filter's energy in its largest
+    coordinates, in the pixel and in the spectral basis. A difference of at most
+    ``margin`` (default 5 points of energy share) counts as none."""
+    d = spectral - pixel
+    if d > margin:
+        return f"sparser in the spectral basis (+{d:.3f}), as the paper says"
+    if d < -margin:
+        return f"sparser in the pixel basis ({d:+.3f}), against the paper"
+    return (
+        f"no difference beyond ±{margin:g} ({d:+.3f}): the paper's 'considerably sparser' "
+        "is not seen"
+    )
+
+
+def ratio_verdict(ratios: Sequence[float], *, below: float = 1.0) -> str:
+    """How many of ``ratios`` lie below ``below``, with their range: ``below 1 in all 6
+    (0.24–0.27)``."""
+    r = np.asarray(ratios, dtype=float)
+    r = r[np.isfinite(r)]
+    if not len(r):
+        return "untested: no finite ratio"
+    k = int((r < below).sum())
+    share = f"all {len(r)}" if k == len(r) else f"{k} of {len(r)}"
+    return f"below {below:g} in {share} ({r.min():.2f}–{r.max():.2f})"
+
+
+def moved_verdict(values: Sequence[float], start: float, targets: Sequence[float]) -> str:
+    """Whether learned quantities (e.g. each layer's fraction of frequencies masked) have
+    moved away from their common initial value ``start`` toward the paper's trained
+    values ``targets`` (one per value), or are still nearer where they started.
+
+    Counts the values nearer ``start`` than their target. If most are, a comparison with
+    the targets is untested (the quantities have not trained far enough to say where they
+    settle); otherwise the values have moved toward them.
+    """
+    v, t = np.asarray(values, dtype=float), np.asarray(targets, dtype=float)
+    if v.shape != t.shape or not len(v):
+        raise ValueError(f"need as many targets as values, got {len(t)} for {len(v)}")
+    near = int((np.abs(v - start) < np.abs(v - t)).sum())
+    counts = f"{near} of {len(v)} nearer their initial value than the paper's"
+    if 2 * near > len(v):
+        return f"still near the start ({counts}): the comparison with the paper is untested"
+    return f"moved toward the paper's values ({counts})"
+
+
+def sweep_findings(table: pd.DataFrame) -> dict[str, str]:
+    """Page R6's statements about one learning-rate sweep beside the four rules, measured
+    on :func:`gain_curves`' table (missing runs: ``"no run"``).
+
+    * the base rate's rise of the Maximum Gain from initialisation to epoch 1 (dB);
+    * whether the ×1/10 gain stays below the base rate's at every trained epoch;
+    * which run has the most variable gain curve (:func:`variability`; runs with a
+      non-finite gain left out);
+    * whether the base rate ends with a lower validation error than ×1/3 (the paper's
+      observation after 20 epochs).
+    """
+    found = {}
+    base, low, third = run_at(table, 1), run_at(table, 1 / 10), run_at(table, 1 / 3)
+    init = table[(table["epoch"] == 0) & np.isclose(table["factor"], 1)]["max_gain"]
+    found["×1: rise of the gain from initialisation to epoch 1"] = (
+        f"{base['max_gain'].iloc[0] - init.iloc[0]:+.1f} dB"
+        if base is not None and len(init) else "no run"
+    )
+    if base is not None and low is not None:
+        n = min(len(base), len(low))
+        below = int((low["max_gain"].to_numpy()[:n] < base["max_gain"].to_numpy()[:n]).sum())
+        found["×1/10: gain below ×1's at every epoch"] = (
+            f"{'yes' if below == n else 'no'} ({below} of {n} epochs)"
+        )
+    else:
+        found["×1/10: gain below ×1's at every epoch"] = "no run"
+    finite = {f: variability(run_at(table, f)["max_gain"]) for f in lr_factors(table)
+              if np.isfinite(run_at(table, f)["max_gain"]).all()}
+    found["most variable gain curve"] = (
+        f"{factor_label(max(finite, key=finite.get))} ({max(finite.values()):.3g} dB/epoch)"
+        if finite else "no finite curve"
+    )
+    if base is not None and third is not None:
+        a, b = base["val_error"].iloc[-1], third["val_error"].iloc[-1]
+        found["final validation error: ×1 below ×1/3"] = (
+            f"{'yes' if a < b else 'no'} ({a:.2f} % vs {b:.2f} %)"
+        )
+    else:
+        found["final validation error: ×1 below ×1/3"] = "no run"
+    return found

@@ -645,3 +645,218 @@ def test_rule_4(after, expected):
 def test_rule_4_untested_without_overfitting():
     status, why = res.rule_verdicts(sweep({1.0: rise_then_flat, 4.0: rise_then_flat}))[res.RULES[3]]
     assert status == "untested" and "['×1', '×4']" in why
+
+
+# --- the verdict box and what fills it -----------------------------------------------------
+
+
+def test_wrap_keeps_lines_within_the_width_and_indents_continuations():
+    text = "setting: " + " ".join(f"word{i}" for i in range(40)) + "\n\n  short"
+    wrapped = res.wrap(text, width=40)
+    lines = wrapped.split("\n")
+    assert all(len(line) <= 40 for line in lines)
+    assert lines[1].startswith("   word")  # continuation of the first line
+    assert "" in lines and lines[-1] == "  short"  # blank line and indentation kept
+    assert res.wrap("a-very-long-hyphenated-word " * 3, width=20).count("\n") == 2
+
+
+def test_verdict_box_escapes_text_and_lays_out_every_field():
+    box = res.verdict_box(
+        claim="SBN <helps>",
+        paper=["Table I: 94.43 %", "BN 94.04 %"],
+        ours="`SBN34` − BN: −2.35 points",
+        scale={"model": ("resnet18", "resnet18"), "epochs": ("8", "200")},
+        verdict="untested & small",
+    )
+    assert box.startswith('<div class="admonition important')
+    assert "SBN &lt;helps&gt;" in box and "untested &amp; small" in box
+    assert "<li>Table I: 94.43 %</li><li>BN 94.04 %</li>" in box
+    assert "<code>SBN34</code>" in box
+    assert "<tr><th>epochs</th><td>8</td><td>200</td></tr>" in box
+    for name in ("Claim", "Paper", "Ours", "Scale", "Verdict"):
+        assert f"<dt>{name}</dt>" in box
+    assert box.index("<dt>Claim</dt>") < box.index("<dt>Verdict</dt>")
+    assert "<dd>a plain scale</dd>" in res.verdict_box(
+        claim="c", paper="p", ours="o", scale="a plain scale", verdict="v"
+    )
+
+
+@pytest.mark.parametrize(
+    "params, images",
+    [
+        ({"train_subset": 5000, "val_fraction": 0.1}, 5000),
+        ({"train_subset": 0, "val_fraction": 0.1}, 45000),
+        ({}, 50000),
+        ({"train_subset": None, "val_fraction": None}, 50000),
+    ],
+)
+def test_training_images(params, images):
+    assert res.training_images(params, 50000) == images
+
+
+def test_scale_rows_and_below_scale():
+    ours = {"model": "resnet20", "width": 0.5, "epochs": 4, "train_subset": 3000}
+    paper = {"model": "resnet20", "width": 1.0, "epochs": 200, "train_subset": 0}
+    rows = res.scale_rows(ours, paper, dataset_size=50000, seeds=(2, "not stated"),
+                          baseline=("39.0 %", "93.5 %"))
+    assert rows == {
+        "model": ("resnet20", "resnet20"),
+        "width": ("0.5", "1"),
+        "training images": ("3,000", "50,000"),
+        "epochs": ("4", "200"),
+        "seeds": ("2", "not stated"),
+        "baseline": ("39.0 %", "93.5 %"),
+    }
+    assert "baseline" not in res.scale_rows(ours, paper, dataset_size=50000, seeds=(1, 1))
+    named = res.scale_rows(ours, paper, dataset_size=50000, seeds=(1, 1),
+                           baseline=("1", "2"), baseline_label="test error")
+    assert list(named)[-1] == "test error" and named["test error"] == ("1", "2")
+    assert res.below_scale(ours, paper, dataset_size=50000) == [
+        "width", "training images", "epochs"
+    ]
+    assert res.below_scale(paper, paper, dataset_size=50000) == []
+    assert res.below_scale({**paper, "model": "resnet18"}, paper, dataset_size=50000) == [
+        "model"
+    ]
+
+
+def test_scale_rows_and_below_scale_take_missing_widths_and_texts():
+    ours = {"model": "lenet", "width": None, "epochs": 12, "train_subset": 2000}
+    paper = {"model": "lenet", "epochs": "not stated", "train_subset": 0}
+    rows = res.scale_rows(ours, paper, dataset_size=60000, seeds=(4, "1 per rate"))
+    assert rows["width"] == ("1", "1") and rows["epochs"] == ("12", "not stated")
+    assert res.below_scale(ours, paper, dataset_size=60000) == ["training images"]
+
+
+def test_scale_verdict():
+    assert res.scale_verdict([]) == "at the paper's scale"
+    assert res.scale_verdict([], baseline_gap=-0.01) == "at the paper's scale"
+    assert res.scale_verdict(["epochs"]) == (
+        "untested at the paper's scale: ours is smaller in epochs"
+    )
+    text = res.scale_verdict(["width", "epochs"], baseline_gap=-0.5)
+    assert "ours is smaller in width, epochs; our baseline is 50.0 points below" in text
+    assert res.scale_verdict(["model", "epochs"]).endswith(
+        "ours uses another model and is smaller in epochs"
+    )
+    assert res.scale_verdict(["model"]).endswith("ours uses another model")
+    assert res.scale_verdict([], baseline_gap=-0.03).endswith("3.0 points below the paper's")
+
+
+def diff(mean, low, high, n=3):
+    return res.PairedDifference(mean, low, high, n, 0.95)
+
+
+@pytest.mark.parametrize(
+    "d, paper, verdict",
+    [
+        (diff(0.5, math.nan, math.nan, n=1), 0.4, "untested: 1 paired seed, no interval"),
+        (diff(math.nan, math.nan, math.nan, n=0), None, "untested: 0 paired seeds, no interval"),
+        (diff(1.0, 0.5, 1.5), 0.4, "resolved (positive), in the paper's direction"),
+        (diff(-1.0, -1.5, -0.5), 0.4, "resolved (negative), against the paper's direction"),
+        (diff(-1.0, -1.5, -0.5), None, "resolved (negative)"),
+        (diff(0.1, -2.0, 2.0), 0.4, "undecided: the interval holds both zero and the paper's"
+         " difference"),
+        (diff(0.0, -0.2, 0.2), 0.4, "not resolved, and the interval excludes a difference as"
+         " large as the paper's"),
+        (diff(0.0, -0.2, 0.2), None, "not resolved: within the seed-to-seed noise"),
+    ],
+)
+def test_paired_verdict(d, paper, verdict):
+    assert res.paired_verdict(d, paper) == verdict
+
+
+def test_paired_verdict_on_a_computed_difference():
+    d = res.paired_difference({0: 0.60, 1: 0.62, 2: 0.61}, {0: 0.50, 1: 0.51, 2: 0.50})
+    assert res.paired_verdict(d, 0.004) == "resolved (positive), in the paper's direction"
+
+
+def test_at_chance():
+    assert res.at_chance([2.35, 2.303, 2.3026], 10)
+    assert not res.at_chance([2.35, 1.9], 10)
+    assert not res.at_chance([2.3, math.nan], 10)
+    assert res.at_chance([0.70], 2, tolerance=0.02)
+    with pytest.raises(ValueError, match="no losses"):
+        res.at_chance([], 10)
+
+
+@pytest.mark.parametrize(
+    "factors, start",
+    [
+        ([2.5, 3.0, 2.2], "as large as the paper's"),
+        ([1.1, 1.2, 1.0, math.nan], "faster, but smaller than the paper's smallest factor (2.2)"),
+        ([1.0, 1.0, 1.1, 0.9], "no speed-up at the median"),
+        ([0.8, math.nan, 1.0], "slower at the median"),
+        ([], "untested: no pairs"),
+    ],
+)
+def test_speedup_verdict(factors, start):
+    assert res.speedup_verdict(factors, [2.2, 5.1]).startswith(start)
+
+
+def test_speedup_verdict_counts():
+    text = res.speedup_verdict([1.1, 1.0, 0.8, math.nan], [2.2])
+    assert text == (
+        "slower at the median: median 0.90 over 4 pairs; 1 faster, 1 equal, 2 slower or never "
+        "reached"
+    )
+
+
+@pytest.mark.parametrize(
+    "statuses, verdict",
+    [
+        (["holds", "holds"], "holds in every tested sweep: 2 of 2"),
+        (["holds", "untested", "holds"], "holds in every tested sweep: 2 of 2 (untested in 1)"),
+        (["holds", "does not hold", "holds"], "depends on the sweep: 2 of 3"),
+        (["does not hold"], "holds in none of the tested sweeps: 0 of 1"),
+        (["untested", "untested"], "untested in all 2 sweeps"),
+        (["untested"], "untested in the sweep"),
+    ],
+)
+def test_rule_consistency(statuses, verdict):
+    assert res.rule_consistency(statuses) == verdict
+
+
+def test_compaction_verdict():
+    assert res.compaction_verdict(0.60, 0.70).startswith("sparser in the spectral basis")
+    assert res.compaction_verdict(0.70, 0.60).startswith("sparser in the pixel basis")
+    assert res.compaction_verdict(0.690, 0.684).startswith("no difference beyond ±0.05 (-0.006)")
+    assert res.compaction_verdict(0.6, 0.62, margin=0.01).startswith("sparser in the spectral")
+
+
+def test_ratio_verdict():
+    assert res.ratio_verdict([0.24, 0.27, 0.25]) == "below 1 in all 3 (0.24–0.27)"
+    assert res.ratio_verdict([0.5, 1.5, math.nan]) == "below 1 in 1 of 2 (0.50–1.50)"
+    assert res.ratio_verdict([math.nan]) == "untested: no finite ratio"
+
+
+def test_moved_verdict():
+    start = 0.067
+    assert res.moved_verdict([0.10, 0.12, 0.03], start, [0.69, 0.40, 0.02]) == (
+        "still near the start (2 of 3 nearer their initial value than the paper's): the "
+        "comparison with the paper is untested"
+    )
+    assert res.moved_verdict([0.60, 0.30, 0.03], start, [0.69, 0.40, 0.02]).startswith(
+        "moved toward the paper's values (0 of 3"
+    )
+    with pytest.raises(ValueError, match="as many targets"):
+        res.moved_verdict([0.1], start, [0.2, 0.3])
+
+
+def test_sweep_findings():
+    rising = np.linspace(-30, -10, EPOCHS)
+    noisy = rising + np.where(np.arange(EPOCHS) % 2, 3.0, -3.0)
+    table = sweep({1.0: rising, 0.1: rising - 5, 1 / 3: rising, 4.0: noisy,
+                   3.0: [None] * EPOCHS},
+                  **{str(1 / 3): (np.linspace(0.5, 0.2, EPOCHS), None)})
+    found = res.sweep_findings(table)
+    assert found["×1: rise of the gain from initialisation to epoch 1"] == "+33.0 dB"
+    assert found["×1/10: gain below ×1's at every epoch"] == f"yes ({EPOCHS} of {EPOCHS} epochs)"
+    assert found["most variable gain curve"].startswith("×4 ")  # ×3 (no finite gain) left out
+    assert found["final validation error: ×1 below ×1/3"] == "yes (1.00 % vs 2.00 %)"
+    crossing = sweep({1.0: rising, 0.1: rising[::-1]})
+    assert res.sweep_findings(crossing)["×1/10: gain below ×1's at every epoch"].startswith("no")
+    lonely = res.sweep_findings(sweep({2.0: rising}))
+    assert lonely["×1: rise of the gain from initialisation to epoch 1"] == "no run"
+    assert lonely["final validation error: ×1 below ×1/3"] == "no run"
+    assert lonely["most variable gain curve"].startswith("×2")
