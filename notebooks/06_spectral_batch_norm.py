@@ -57,7 +57,7 @@ from torch import nn
 from spectral.checks import check_close, check_true
 from spectral.data import sample_images
 from spectral.fft import centered, naive_dft2, naive_idft2
-from spectral.norm import SpectralBatchNorm2d, norm_variant
+from spectral.norm import SpectralBatchNorm2d
 
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -190,7 +190,7 @@ y = by_hand["batch"]
 #
 # The package options are `variance` (`"batch"`, `"running"`), `unbiased` (`"count"`,
 # `"paper"`, `"none"`), `complex_running_mean`, `weighting` (`"half"`, `"full"`) and
-# `norm`.
+# `fft_norm` (`torch.fft`'s `norm`).
 #
 # The first question matters most at the start of training: the running variance starts
 # at 1, while the spectral variance of a map with unit-variance pixels is about $HW$ under
@@ -435,8 +435,8 @@ _ = check_close("full spectrum: σ² == Σx²/B − μ²", var_full,
 option_sets = [
     {},
     {"variance": "running", "unbiased": "paper"},
-    {"weighting": "full", "norm": "ortho"},
-    {"complex_running_mean": False, "norm": "forward", "unbiased": "none"},
+    {"weighting": "full", "fft_norm": "ortho"},
+    {"complex_running_mean": False, "fft_norm": "forward", "unbiased": "none"},
 ]
 worst = {"output": 0.0, "gradients": 0.0, "running stats": 0.0}
 for options in option_sets:
@@ -476,7 +476,7 @@ for key, value in worst.items():
 #
 # SBN after BN shrinks the map by the DFT's normalisation constant: $4\times$ at $4\times4$
 # (ResNet-18 stage 4), $8\times$ at $8\times8$ (stage 3), $32\times$ on a $32\times32$
-# map. With the unitary DFT (`norm="ortho"`) the same layer leaves the norm unchanged.
+# map. With the unitary DFT (`fft_norm="ortho"`) the same layer leaves the norm unchanged.
 
 # %%
 sizes = [4, 8, 16, 32]
@@ -484,21 +484,22 @@ ratios = {"backward": [], "ortho": []}
 for size in sizes:
     features = normal(32, 16, size, size, generator_seed=300 + size) * 3 + 1
     after_bn = nn.BatchNorm2d(16, dtype=F64)(features).detach()
-    for norm in ratios:
-        after_sbn = SpectralBatchNorm2d(16, norm=norm, dtype=F64)(after_bn).detach()
-        ratios[norm].append(float(after_sbn.norm() / after_bn.norm()))
+    for fft_norm in ratios:
+        after_sbn = SpectralBatchNorm2d(16, fft_norm=fft_norm, dtype=F64)(after_bn).detach()
+        ratios[fft_norm].append(float(after_sbn.norm() / after_bn.norm()))
 for size, r_back, r_ortho in zip(sizes, ratios["backward"], ratios["ortho"], strict=True):
     print(f"{size:2d}×{size:<2d}: ‖SBN(BN x)‖/‖BN x‖ = {r_back:.4f} (eq. (1)), "
-          f"1/sqrt(HW) = {1 / size:.4f}; with norm='ortho' {r_ortho:.4f}")
+          f"1/sqrt(HW) = {1 / size:.4f}; with fft_norm='ortho' {r_ortho:.4f}")
 check_close("eq. (1): norm ratio == 1/sqrt(HW) within 3 %",
             torch.tensor(ratios["backward"]) * torch.tensor(sizes, dtype=F64),
             torch.ones(len(sizes), dtype=F64), atol=0.03)
-check_close("norm='ortho': norm ratio == 1 within 3 %", torch.tensor(ratios["ortho"]),
+check_close("fft_norm='ortho': norm ratio == 1 within 3 %", torch.tensor(ratios["ortho"]),
             torch.ones(len(sizes), dtype=F64), atol=0.03)
 
 fig, ax = plt.subplots(figsize=(6, 3.6))
-ax.loglog([s * s for s in sizes], ratios["backward"], "o-", label='norm="backward" (eq. (1))')
-ax.loglog([s * s for s in sizes], ratios["ortho"], "s-", label='norm="ortho"')
+ax.loglog([s * s for s in sizes], ratios["backward"], "o-",
+          label='fft_norm="backward" (eq. (1))')
+ax.loglog([s * s for s in sizes], ratios["ortho"], "s-", label='fft_norm="ortho"')
 ax.loglog([s * s for s in sizes], [1 / s for s in sizes], "k:", label=r"$1/\sqrt{HW}$")
 ax.set_xlabel("map size HW")
 ax.set_ylabel("‖SBN(BN x)‖ / ‖BN x‖ at init")
@@ -510,9 +511,18 @@ plt.show()
 # So the smaller feature-map norms of the paper's Fig. 1 are, at least at initialisation,
 # a constant factor $1/\sqrt{HW}$ per stage, produced by the choice of eq. (1) over the
 # unitary DFT. Spatially, that is a second batch-norm-like rescaling whose $\gamma$ starts
-# at $1/\sqrt{HW}$ instead of 1. Whether this explains Table I is an experimental question;
-# the ablations in the reproduction below (pure channel-wise rescaling, mean only, scale
-# only) are designed to answer it.
+# at $1/\sqrt{HW}$ instead of 1. Whether this explains Table I is an experimental question,
+# and the `parts` ablations of §6 cannot answer it: `"no_pattern"` (the pure channel-wise
+# rescaling $s\,x$) and `"scale"` keep the division by the spectral standard deviation, and
+# with it the factor $1/\sqrt{HW}$; `"center"` drops the division, and with it the factor
+# together with the rest of the rescaling. They test which piece of SBN carries its effect
+# — the row-0 shift pattern and $\beta$ (`"no_pattern"`), the spectral centring alone
+# (`"center"`, §V-D), the spectral scaling with $\beta$ but no centring (`"scale"`, §V-E) —
+# not whether the factor does. Two other arms can (planned in issue 16): **SBN34-ortho**,
+# SBN with the unitary DFT (`fft_norm="ortho"`), is SBN without the factor, and
+# **2BN34-scaled**, the 2BN34 control whose second batch norm starts at
+# $\gamma = 1/\sqrt{HW}$ of its stage's maps, is the factor without SBN; `norm_variant`
+# builds both (§6).
 #
 # ## 5 · Claim (iv): "more uniformly distributed frequency components"
 #
@@ -665,12 +675,15 @@ plt.show()
 # — including `None` for a cumulative average —, `affine`, `track_running_stats`,
 # `reset_parameters`, `reset_running_stats`; buffers without autograd history; under
 # autocast it computes in float32) with the readings of §2 as keyword options, and
-# `norm_variant` builds the paper's model variants for the factories of `spectral.models`.
+# `spectral.models.norm_variant` builds the paper's model variants for the factories of
+# `spectral.models`, with SBN options (e.g. `fft_norm="ortho"`) and the `"2BN…-scaled"`
+# control of §4, whose second batch norms start at $\gamma = 1/\sqrt{HW}$ of their stage
+# (stage 3 of a CIFAR ResNet-18 sees $8\times8$ maps, stage 4 $4\times4$).
 # A batch of one is allowed in training (the statistics still average $H(\lfloor W/2\rfloor+1)$
 # coefficients); only $1\times1$ maps with one sample are rejected.
 
 # %%
-from spectral.models import resnet18  # noqa: E402 (shown where it is used)
+from spectral.models import norm_variant, resnet18  # noqa: E402 (shown where it is used)
 
 layer = SpectralBatchNorm2d(64)
 print(layer)
@@ -679,6 +692,19 @@ sbn_layers = [name for name, m in model.named_modules() if isinstance(m, Spectra
 print(f"ResNet-18 + SBN34: {len(sbn_layers)} SBN layers, e.g. {sbn_layers[0]}, {sbn_layers[-1]}")
 check_true("SBN34 puts one SBN after each of the 5 BNs of stages 3 and 4",
            len(sbn_layers) == 10 and all(n.startswith(("layer3", "layer4")) for n in sbn_layers))
+ortho = resnet18(width=0.25, norm_layer=norm_variant("SBN34", fft_norm="ortho"))
+ortho_sbns = [m for m in ortho.modules() if isinstance(m, SpectralBatchNorm2d)]
+check_true("SBN34-ortho: all 10 SBNs use the unitary DFT",
+           len(ortho_sbns) == 10 and all(m.fft_norm == "ortho" for m in ortho_sbns))
+scaled = resnet18(width=0.25, norm_layer=norm_variant("2BN34-scaled", input_size=(32, 32)))
+starts = {stage: {gamma for name, pair in scaled.named_modules()  # γ of every BN → BN pair
+                  if name.startswith(f"layer{stage}") and isinstance(pair, nn.Sequential)
+                  and len(pair) == 2 and isinstance(pair[0], nn.BatchNorm2d)
+                  for gamma in pair[1].weight.detach().tolist()}
+          for stage in (3, 4)}
+print(f"2BN34-scaled: second BNs start at γ = {starts[3]} (stage 3), {starts[4]} (stage 4)")
+check_true("2BN34-scaled: γ = 1/√(H·W) = 1/8 on 8×8 and 1/4 on 4×4 maps",
+           starts == {3: {1 / 8}, 4: {1 / 4}})
 
 # %% [markdown]
 # The reproduction also trains three **ablations**, the option `parts`: each keeps some
@@ -688,7 +714,7 @@ check_true("SBN34 puts one SBN after each of the 5 BNs of stages 3 and 4",
 # ($\hat y = \gamma(\hat x - \mu) + \beta$, §V-D of the paper) and `"scale"` only divides by
 # the spectral standard deviation ($\hat y = \gamma\hat x/\sigma + \beta$, §V-E). Each is
 # checked here against its spectral definition, computed with dense unitary DFT matrices
-# (full spectrum, `norm="ortho"`, `weighting="full"`) in float64.
+# (full spectrum, `fft_norm="ortho"`, `weighting="full"`) in float64.
 
 # %%
 generator = torch.Generator().manual_seed(11)
@@ -703,7 +729,7 @@ spectral_definition = {
     "scale": gamma_ * spectrum / sd + beta_[:, None, None],
 }
 for parts, target in spectral_definition.items():
-    ablation = SpectralBatchNorm2d(3, parts=parts, norm="ortho", weighting="full",
+    ablation = SpectralBatchNorm2d(3, parts=parts, fft_norm="ortho", weighting="full",
                                    dtype=torch.float64)
     with torch.no_grad():
         ablation.weight.copy_(gamma_.flatten())
@@ -731,7 +757,7 @@ for parts, target in spectral_definition.items():
 #   statistics to float64 roundoff.
 # * **Claim (i), smaller feature maps**: after BN, SBN divides the map by $\approx\sqrt{HW}$
 #   at initialisation — the factor between eq. (1) and the unitary DFT. Not a property of
-#   frequency-domain normalisation; with `norm="ortho"` it vanishes.
+#   frequency-domain normalisation; with `fft_norm="ortho"` it vanishes.
 # * **Claim (iv), more uniform frequency components**: not supported as a mechanism. SBN
 #   multiplies all coefficients of a channel by one number, which leaves every
 #   scale-invariant measure of uniformity unchanged; the only change comes from the
@@ -746,7 +772,8 @@ for parts, target in spectral_definition.items():
 #
 # Whatever SBN does for accuracy, it does as a second BN-like per-channel rescaling
 # (with a different normalising statistic and initial scale $1/\sqrt{HW}$) plus a learned
-# offset at one pixel. That is testable, and the reproduction tests it.
+# offset at one pixel. That is testable: the ablations test its pieces, and the arms
+# SBN34-ortho and 2BN34-scaled of §4 (issue 16) test whether the initial scale is the point.
 #
 # ## Exercises
 #

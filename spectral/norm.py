@@ -25,39 +25,31 @@ The paper leaves four points open; each reading is an option of
     literal ``X̂ ∈ C^{B×C×H×W/2}``). ``"full"``: over the full ``fft2`` spectrum, i.e.
     the interior ``rfft2`` columns count twice, as the bins they stand for.
 
+``fft_norm`` selects the DFT normalisation: ``"backward"`` is eq. (1) (unnormalised forward
+DFT, inverse scaled by ``1/(HW)``) and PyTorch's default, which the paper says it uses;
+``"ortho"`` (the unitary DFT) removes the ``1/√(HW)`` rescaling that eq. (1) makes SBN
+apply to batch-normalised maps (chapter 06, §4).
+
 Ablations (``parts``) keep only some of the spatial form's pieces ``s·x`` and
-``irfft2(c·𝟙)``, with ``s = γ/√(σ² + ε)`` and the same statistics (§V-D–F asks these
-questions of the spectral form): ``"all"`` is SBN; ``"no_pattern"`` is ``s·x``, a pure
-channel-wise rescaling by the spectral standard deviation (no centring, no ``β``);
-``"center"`` subtracts the spectral mean only, ``γ·x + irfft2((β − γμ)·𝟙)`` (§V-D);
-``"scale"`` divides by the spectral standard deviation only, ``s·x + irfft2(β·𝟙)``
-(§V-E). They run on plain autograd (statistics through ``rfft2``) for either ``impl``.
+``irfft2(c·𝟙)`` below, with the same statistics (§V-D–F asks these questions of the
+spectral form): ``"all"`` is SBN; ``"no_pattern"`` is ``s·x``, a pure channel-wise
+rescaling by the spectral standard deviation (no centring, no ``β``); ``"center"``
+subtracts the spectral mean only, ``γ·x + irfft2((β − γμ)·𝟙)`` (§V-D); ``"scale"``
+divides by the spectral standard deviation only, ``s·x + irfft2(β·𝟙)`` (§V-E). They run
+on plain autograd (statistics through ``rfft2``) for either ``impl``.
 
-``norm`` selects the DFT normalisation: ``"backward"`` is eq. (1) (unnormalised forward
-DFT, inverse scaled by ``1/(HW)``) and PyTorch's default, which the paper says it uses.
-
-The spatial form (``impl="spatial"``)
--------------------------------------
-``γ, β, μ, σ`` are per-channel scalars and ``irfft2(rfft2(x)) = x``, so with
-``s = γ/√(σ² + ε)`` and ``c = β − s·μ`` (complex) lines 6–8 are
-
-.. math:: y = s\\,x + \\operatorname{irfft2}(c\\,\\mathbb 1),
-
-and ``irfft2`` of a constant half-plane lives on the first row only: with ``α`` the
-forward scale (``rfft2(x) = α·DFT(x)``: ``1``, ``1/√(HW)``, ``1/(HW)``),
-
-.. math:: \\operatorname{irfft2}(c\\,\\mathbb 1)[0, n] = \\frac{\\operatorname{Re} c}{α}\\,
-          δ[n] + \\frac{2\\operatorname{Im} c}{α W}\\,\\operatorname{Im} K[n],\\qquad
-          K[n] = \\sum_{l=0}^{\\lfloor W/2\\rfloor} e^{-2πi\\,ln/W},
-
-zero on every other row: the real part of the shift is one pixel, ``(0, 0)``; only the
-imaginary part, which the half-plane mean has, spreads along row 0. (``"full"``
-weighting gives a real ``μ`` and the pixel alone.) The statistics need no transform
-either: ``Σ_k X̂[k, l]`` is ``α·H`` times the 1-D DFT of row 0, so ``μ`` is the first row
-against ``K``; ``Σ|X̂|²`` over the half-plane is, by Parseval, half of
-``α²·H·(W·Σx² + Σ_m r_m² + Σ_m a_m²)`` with row sums ``r`` and (even ``W``) alternating row
-sums ``a`` (the self-conjugate columns ``l = 0`` and ``l = W/2``). Both implementations give
-the same outputs, gradients and running statistics; chapter 06 derives this step by step.
+The two implementations
+-----------------------
+``impl="fft"`` is Algorithm 1 with ``torch.fft``. ``impl="spatial"`` (the default) uses
+that ``γ, β, μ, σ`` are per-channel scalars and ``irfft2(rfft2(x)) = x``: with
+``s = γ/√(σ² + ε)`` and ``c = β − s·μ`` (complex), lines 6–8 are
+``y = s·x + irfft2(c·𝟙)``, and ``irfft2(c·𝟙)`` lives on the first row of each map (one
+pixel at ``(0, 0)`` for ``Re c``, an odd row-0 pattern for ``Im c``). The statistics need
+no transform either: ``μ`` is row 0 against a fixed kernel, and ``σ²`` follows by
+Parseval from ``Σx²`` and the sums of each row (and, for even ``W``, its alternating
+sums). Chapter 06 (``notebooks/06_spectral_batch_norm.py``, §3, Steps 1–5) derives these
+identities and checks them numerically; :class:`_SpatialBatchSBN` lists the formulas it
+computes. Both implementations give the same outputs, gradients and running statistics.
 
 ``irfft2`` of a half-plane that is not conjugate-symmetric is taken as PyTorch's CPU
 backend computes it: a complex inverse DFT over ``H``, then the real inverse over ``W``
@@ -68,21 +60,26 @@ from __future__ import annotations
 
 import functools
 import math
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from spectral._validate import in_compute_dtype
+from spectral._validate import (
+    check_choice,
+    check_floating,
+    check_fraction,
+    check_int,
+    check_number,
+    in_compute_dtype,
+)
 
-__all__ = ["SpectralBatchNorm2d", "norm_variant"]
+__all__ = ["SpectralBatchNorm2d"]
 
 Impl = Literal["spatial", "fft"]
-Norm = Literal["backward", "ortho", "forward"]
+FFTNorm = Literal["backward", "ortho", "forward"]
 Weighting = Literal["half", "full"]
 Variance = Literal["batch", "running"]
 Unbiased = Literal["count", "paper", "none"]
@@ -90,7 +87,7 @@ Parts = Literal["all", "no_pattern", "center", "scale"]
 
 _CHOICES = {
     "impl": ("spatial", "fft"),
-    "norm": ("backward", "ortho", "forward"),
+    "fft_norm": ("backward", "ortho", "forward"),
     "weighting": ("half", "full"),
     "variance": ("batch", "running"),
     "unbiased": ("count", "paper", "none"),
@@ -98,9 +95,45 @@ _CHOICES = {
 }
 
 
-def _forward_scale(norm: str, h: int, w: int) -> float:
-    """``α`` with ``rfft2(x, norm=norm) == α · (unnormalised DFT of eq. (1))``."""
-    return {"backward": 1.0, "ortho": 1.0 / math.sqrt(h * w), "forward": 1.0 / (h * w)}[norm]
+class _Statistics(NamedTuple):
+    """Per-channel statistics of eq. (3)–(4): ``mean`` ``(C, 2)`` as ``[Re μ, Im μ]``, ``var``
+    ``(C,)``."""
+
+    mean: torch.Tensor
+    var: torch.Tensor
+
+
+class _RunningUpdate(NamedTuple):
+    """Algorithm 1, lines 4–5 for one training batch.
+
+    ``μ_r ← μ_r + factor·(μ − μ_r)`` and ``σ_r² ← gain·σ² + offset``, with ``factor = λ``,
+    ``gain = λ·n/(n−1)`` and ``offset = (1 − λ)·σ_r²`` (a ``(C,)`` tensor).
+    """
+
+    factor: float
+    gain: float
+    offset: torch.Tensor
+
+
+def _forward_scale(fft_norm: str, h: int, w: int) -> float:
+    """``α`` with ``rfft2(x, norm=fft_norm) == α · (unnormalised DFT of eq. (1))``."""
+    return {"backward": 1.0, "ortho": 1.0 / math.sqrt(h * w), "forward": 1.0 / (h * w)}[fft_norm]
+
+
+def _coefficient_count(weighting: str, b: int, h: int, w: int) -> int:
+    """Number of DFT coefficients per channel that the batch statistics average."""
+    return b * h * (w // 2 + 1) if weighting == "half" else b * h * w
+
+
+def _spectral_statistics(spectrum: torch.Tensor) -> _Statistics:
+    """Eq. (3)–(4): complex mean and ``mean |X̂ − μ|²`` over dims 0, 2, 3; shapes ``(C,)``."""
+    mean = spectrum.mean(dim=(0, 2, 3))
+    centred = spectrum - mean[:, None, None]
+    var = (centred.real.square() + centred.imag.square()).mean(dim=(0, 2, 3))
+    return _Statistics(torch.view_as_real(mean), var)
+
+
+# --- the spatial form ---------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=64)
@@ -112,28 +145,40 @@ def _first_row_kernel(w: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cos(angle).sum(0), -torch.sin(angle).sum(0)
 
 
-@functools.lru_cache(maxsize=64)
-def _spatial_bases(
-    weighting: str, w: int, dtype: torch.dtype, device: torch.device
-) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
-    """Row vectors of length ``w`` that the spatial form applies to rows of the maps.
+class _Bases(NamedTuple):
+    """Matrices over a row of length ``w`` that the spatial form applies to rows of the maps.
 
-    Returns
-    -------
+    Attributes
+    ----------
     columns : Tensor ``(w, 1 or 2)`` or None
-        Sums of a row that give the self-conjugate DFT columns: ``[1]`` (``l = 0``), and
-        for even ``w`` also ``[(-1)^n]`` (``l = w/2``). None for ``"full"``.
-    mean_kernel : Tensor ``(w, 2)`` or ``(w, 1)``
-        ``[Re K, Im K]`` (``"half"``), or ``[δ]`` (``"full"``): row 0 against it gives the
-        spectral mean up to a factor.
-    pattern : Tensor ``(w, 2)`` or ``(w, 1)``
-        ``[δ, 2·Im K/w]`` (``"half"``) or ``[δ]`` (``"full"``): row 0 of ``irfft2`` of a
-        constant ``c`` (times ``α``) is ``pattern @ [Re c, Im c]``.
+        A row against them gives the self-conjugate DFT columns of that row: ``[1]``
+        (``l = 0``), and for even ``w`` also ``[(-1)^n]`` (``l = w/2``). None for ``"full"``.
+    mean_kernel : Tensor ``(w, 2)``
+        ``[Re K, Im K]`` (``"half"``) or ``[δ, 0]`` (``"full"``): row 0 against it gives the
+        spectral mean ``[Re μ, Im μ]`` up to a factor (chapter 06, Steps 3 and 5).
+    pattern : Tensor ``(w, 2)``
+        ``[δ, 2·Im K/w]`` (``"half"``) or ``[δ, 0]`` (``"full"``): row 0 of ``irfft2`` of a
+        constant ``c`` (times ``α``) is ``pattern @ [Re c, Im c]`` (Step 2).
+    parseval : Tensor ``(w, w)`` or None
+        ``w·I + columns @ columns.T``: the half-plane power is, by Parseval (Step 4),
+        ``Σ|X̂|² = α²·(H/2)·Σ_rows row @ parseval @ row``. None for ``"full"``, where it is
+        ``α²·H·W·Σx²``.
     """
+
+    columns: torch.Tensor | None
+    mean_kernel: torch.Tensor
+    pattern: torch.Tensor
+    parseval: torch.Tensor | None
+
+
+@functools.lru_cache(maxsize=64)
+def _spatial_bases(weighting: str, w: int, dtype: torch.dtype, device: torch.device) -> _Bases:
+    """The :class:`_Bases` of ``weighting`` for rows of length ``w``, in ``dtype`` on ``device``."""
     delta = torch.zeros(w, dtype=torch.float64)
     delta[0] = 1.0
     if weighting == "full":
-        columns, mean_kernel, pattern = None, delta[:, None], delta[:, None]
+        single = torch.stack([delta, torch.zeros_like(delta)], 1)
+        bases = _Bases(None, single, single, None)
     else:
         kernel_re, kernel_im = _first_row_kernel(w)
         ones = torch.ones(w, dtype=torch.float64)
@@ -141,42 +186,143 @@ def _spatial_bases(
             columns = ones[:, None]
         else:
             columns = torch.stack([ones, (-1.0) ** torch.arange(w, dtype=torch.float64)], 1)
-        mean_kernel = torch.stack([kernel_re, kernel_im], 1)
-        pattern = torch.stack([delta, 2 * kernel_im / w], 1)
-    move = functools.partial(torch.Tensor.to, dtype=dtype, device=device)
-    return (None if columns is None else move(columns)), move(mean_kernel), move(pattern)
+        bases = _Bases(
+            columns,
+            torch.stack([kernel_re, kernel_im], 1),
+            torch.stack([delta, 2 * kernel_im / w], 1),
+            w * torch.eye(w, dtype=torch.float64) + columns @ columns.T,
+        )
+    return _Bases(*(None if t is None else t.to(dtype=dtype, device=device) for t in bases))
 
 
-def _coefficient_count(weighting: str, b: int, h: int, w: int) -> int:
-    """Number of DFT coefficients per channel that the batch statistics average."""
-    return b * h * (w // 2 + 1) if weighting == "half" else b * h * w
+class _Gains(NamedTuple):
+    """Constants of the spatial statistics of a ``(B, C, H, W)`` batch (:class:`_SpatialBatchSBN`).
 
-
-def _spectral_statistics(spectrum: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Eq. (3)–(4): complex mean and ``mean |X̂ − μ|²`` over dims 0, 2, 3; shapes ``(C,)``."""
-    mean = spectrum.mean(dim=(0, 2, 3))
-    centred = spectrum - mean[:, None, None]
-    var = (centred.real.square() + centred.imag.square()).mean(dim=(0, 2, 3))
-    return mean, var
-
-
-def _channel_energy(a: torch.Tensor) -> torch.Tensor:
-    """``Σ a²`` over all dims but dim 1 of a ``(B, C, ...)`` tensor, shape ``(C,)``."""
-    return torch.linalg.vector_norm(a.flatten(2), dim=-1).square().sum(0)
-
-
-def _channel_dot(a: torch.Tensor, b: torch.Tensor, chunk: int = 1 << 20) -> torch.Tensor:
-    """``Σ a·b`` over all dims but dim 1 of two ``(B, C, ...)`` tensors, shape ``(C,)``.
-
-    In batch slices of about ``chunk`` elements: the elementwise product then never needs
-    a large fresh allocation, which on CPU costs more than the arithmetic.
+    ``count`` is ``N``, the coefficients per channel the statistics average; ``mean`` is
+    ``g_μ`` in ``μ = α·g_μ·F``; ``energy`` (``p_E``) and ``rows`` (``p_S``) weigh ``Σx²``
+    and the squared row sums ``S`` in ``Σ|X̂|² = α²·(p_E·Σx² + p_S·S)``.
     """
-    step = max(1, chunk // a[0].numel())
-    parts = [
-        torch.linalg.vecdot(a[i : i + step].flatten(2), b[i : i + step].flatten(2)).sum(0)
-        for i in range(0, a.shape[0], step)
-    ]
-    return torch.stack(parts).sum(0)
+
+    count: int
+    mean: float
+    energy: float
+    rows: float
+
+
+def _gains(weighting: str, b: int, h: int, w: int) -> _Gains:
+    """The :class:`_Gains` of a ``(b, ·, h, w)`` batch."""
+    count = _coefficient_count(weighting, b, h, w)
+    if weighting == "full":
+        return _Gains(count, 1 / b, h * w, 0.0)
+    return _Gains(count, h / count, h * w / 2, h / 2)
+
+
+def _memory_format(x: torch.Tensor) -> torch.memory_format:
+    """``channels_last`` for a ``channels_last`` (and not contiguous) ``x``, else contiguous."""
+    if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
+def _per_channel(v: torch.Tensor) -> torch.Tensor:
+    """A ``(C,)`` vector as ``(C, 1, 1)``, to broadcast over ``(B, C, H, W)``."""
+    return v.view(-1, 1, 1)
+
+
+def _rows(x: torch.Tensor, matrix: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``x @ matrix`` for ``x`` ``(B, C, H, W)`` and ``matrix`` ``(W, k)``, ``k <= W``.
+
+    Written to the start of the storage of ``out`` (a buffer shaped and laid out like
+    ``x``; the product reuses it rather than allocate) and returned as ``(B, C, H, k)`` in
+    ``x``'s memory format. A ``channels_last`` ``x`` is multiplied in its physical
+    ``(B·H, W, C)`` layout, without a copy.
+    """
+    b, c, h, w = x.shape
+    k = matrix.shape[1]
+    if _memory_format(x) == torch.contiguous_format:
+        product = out.view(-1)[: b * c * h * k].view(b * c * h, k)
+        torch.mm(x.view(-1, w), matrix, out=product)
+        return product.view(b, c, h, k)
+    product = out.permute(0, 2, 3, 1).reshape(-1)[: b * h * k * c].view(b * h, k, c)
+    torch.matmul(matrix.T, x.permute(0, 2, 3, 1).reshape(b * h, w, c), out=product)
+    return product.view(b, h, k, c).permute(0, 3, 1, 2)
+
+
+def _channel_sum(a: torch.Tensor) -> torch.Tensor:
+    """``Σ a`` over all dims but dim 1 of a ``(B, C, H, W)`` tensor, shape ``(C,)``.
+
+    Over the batch first (a vectorised reduction across rows of memory), then per channel.
+    """
+    if _memory_format(a) == torch.channels_last:
+        return a.permute(0, 2, 3, 1).reshape(-1, a.shape[1]).sum(0)
+    return a.reshape(a.shape[0], -1).sum(0).view(a.shape[1], -1).sum(1)
+
+
+def _channel_energy(a: torch.Tensor, scratch: torch.Tensor) -> torch.Tensor:
+    """``Σ a²`` over all dims but dim 1 of a ``(B, C, H, W)`` tensor, shape ``(C,)``.
+
+    ``scratch`` (shaped and laid out like ``a``, may be ``a``) takes ``a²`` where the
+    reduction needs it (``channels_last``); contiguous maps are reduced as norms.
+    """
+    if _memory_format(a) == torch.channels_last:
+        return _channel_sum(torch.mul(a, a, out=scratch))
+    norms = torch.linalg.vector_norm(a.flatten(2), dim=-1)
+    return torch.linalg.vecdot(norms, norms, dim=0)
+
+
+def _spatial_moments(
+    x: torch.Tensor, bases: _Bases, gains: _Gains, scratch: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. (3)–(4) without a transform: ``[Re μ, Im μ]/α`` ``(C, 2)``, unclamped ``σ²/α²``.
+
+    ``μ/α = g_μ·Σ_b row_0 @ mean_kernel`` and
+    ``σ²/α² = (p_E·Σx² + p_S·Σ|rows @ columns|²)/N − |μ/α|²`` (chapter 06, Steps 3–5).
+    ``scratch`` is a buffer like ``x`` for the intermediate products.
+    """
+    mean = (x.select(2, 0).sum(0) @ bases.mean_kernel).mul_(gains.mean)
+    power = _channel_energy(x, scratch)  # Σ|X̂|²/(α²·p_E), first Σx²
+    if bases.columns is not None:
+        row_sums = _rows(x, bases.columns, out=scratch)
+        power.add_(_channel_energy(row_sums, row_sums), alpha=gains.rows / gains.energy)
+    return mean, power.mul_(gains.energy / gains.count).sub_(torch.linalg.vecdot(mean, mean))
+
+
+def _power_gradient(
+    x: torch.Tensor, weight: torch.Tensor, bases: _Bases, gains: _Gains, out: torch.Tensor
+) -> torch.Tensor:
+    """``weight · ∂(Σx² + (p_S/p_E)·S)/∂x / 2`` into ``out`` (like ``x``); ``weight`` ``(C,)``.
+
+    ``"half"``: ``x @ parseval / W`` per row, as ``p_E = W·p_S``; ``"full"``: ``x``.
+    """
+    if bases.parseval is None:
+        return torch.mul(x, _per_channel(weight), out=out)
+    product = _rows(x, bases.parseval, out=out)
+    return product.mul_(_per_channel(weight / x.shape[-1]))
+
+
+def _spatial_output(
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    shift: torch.Tensor,
+    pattern: torch.Tensor,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``scale·x + irfft2(shift·𝟙)``: ``scale`` ``(C,)``, ``shift`` ``(C, 2)`` = ``c/α`` parts.
+
+    The inverse transform of the constant is ``shift @ pattern.T`` on row 0 (Step 2). The
+    output (``out`` if given) has ``x``'s memory format.
+    """
+    y = torch.mul(x, _per_channel(scale), out=out)
+    y.select(2, 0).add_(shift @ pattern.T)
+    return y
+
+
+def _shift(mean: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``[Re c, Im c]`` ``(C, 2)`` of ``c = β − gain·μ``; ``mean`` ``(C, 2)``, ``β = 0`` if None."""
+    shift = mean * -gain[:, None]
+    if bias is not None:
+        shift.select(1, 0).add_(bias)
+    return shift
 
 
 @dataclass(frozen=True)
@@ -189,13 +335,6 @@ class _SpatialSpec:
     var_gain: float
 
 
-def _memory_format(x: torch.Tensor) -> torch.memory_format:
-    """``channels_last`` for a ``channels_last`` (and not contiguous) ``x``, else contiguous."""
-    if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
-        return torch.channels_last
-    return torch.contiguous_format
-
-
 class _SpatialBatchSBN(torch.autograd.Function):
     """SBN with batch statistics in the spatial domain, with a hand-derived fused backward.
 
@@ -205,93 +344,73 @@ class _SpatialBatchSBN(torch.autograd.Function):
     variance). Returns ``y``, the batch mean ``μ`` as ``(C, 2)`` ``[Re, Im]`` and the batch
     variance ``σ²`` ``(C,)``; the last two carry no gradient (they feed the buffers).
 
-    With the per-channel sums ``E = Σ x²``, ``S = Σ_{b,m} |row_m @ columns|²`` and
-    ``F = Σ_b row_0 @ mean_kernel`` (see :func:`_spatial_bases`), ``μ = α·g_μ·F`` and
-    ``σ² = α²·((p_E·E + p_S·S)/N − |g_μ·F|²)`` (``"half"``: ``g_μ = H/N``,
-    ``p_E = HW/2``, ``p_S = H/2``; ``"full"``: ``g_μ = 1/B``, ``p_E = HW``, ``p_S = 0``).
-    The full-size work is, forward, ``Σ x²``, one matrix product over the rows and the
-    output; backward, ``Σ g·x`` and the input gradient built in place (scaled ``g``, plus
-    ``x`` and the row sums times per-channel factors, plus a row-0 term). The backward is
-    hand-derived and once-differentiable; use ``impl="fft"`` for higher-order gradients.
-    A ``channels_last`` ``x`` (or gradient, or any other strides) is computed on a
-    contiguous copy: the row products need rows, and strided reductions are many times
-    slower than the copies; ``y`` and the input gradient come back ``channels_last`` for
-    a ``channels_last`` ``x``.
+    The forward computes :func:`_spatial_moments` (``Σx²``, ``Σ_b`` row 0 and, for
+    ``"half"``, the ``k ≤ 2`` self-conjugate row sums: two reductions and one product
+    with ``k`` outputs per row), then ``y = s·x`` plus the row-0 shift (one pass). The
+    backward needs ``Σ g·x`` (a product and a reduction) and builds the input gradient as
+    ``(∂σ²/∂x)·(…) + s·g`` plus a row-0 term: one product of each row with the
+    ``(W, W)`` Parseval matrix (:func:`_power_gradient`) and an in-place ``addcmul``.
+    Each pass allocates only its output (``y``; the input gradient), reusing it for the
+    intermediate products, and nothing but ``x`` and ``(C,)`` vectors is saved. The
+    backward is once-differentiable; use ``impl="fft"`` for higher-order gradients.
+    ``channels_last`` ``x`` (and gradient) is computed in its own layout; any other
+    strides on a contiguous copy.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, var_offset, spec):
         ctx.memory_format = _memory_format(x)
-        x = x.contiguous()
+        x = x.contiguous(memory_format=ctx.memory_format)
         b, c, h, w = x.shape
-        count = _coefficient_count(spec.weighting, b, h, w)
-        columns, mean_kernel, pattern = _spatial_bases(spec.weighting, w, x.dtype, x.device)
-        energy = _channel_energy(x)
-        first_row = (x[:, :, 0, :] @ mean_kernel).sum(0)
-        if columns is None:
-            row_sums, self_conjugate = None, torch.zeros_like(energy)
-            mean_gain, energy_gain, self_conjugate_gain = 1 / b, h * w, 0.0
+        gains = _gains(spec.weighting, b, h, w)
+        bases = _spatial_bases(spec.weighting, w, x.dtype, x.device)
+        y = torch.empty_like(x)  # first the scratch of the statistics, then the output
+        mean, raw_var = _spatial_moments(x, bases, gains, y)  # μ/α (C, 2), σ²/α² (C,)
+        var = raw_var.clamp_min(0).mul_(spec.alpha**2)
+        if var_offset is None:
+            var_used = var if spec.var_gain == 1 else var * spec.var_gain
         else:
-            row_sums = (x.reshape(-1, w) @ columns).view(b, c, h, -1)
-            self_conjugate = _channel_energy(row_sums)
-            mean_gain, energy_gain, self_conjugate_gain = h / count, h * w / 2, h / 2
-        mean = mean_gain * first_row  # μ / α, (C, k)
-        raw_var = (energy_gain * energy + self_conjugate_gain * self_conjugate) / count - (
-            mean.square().sum(1)
-        )
-        var = spec.alpha**2 * raw_var.clamp_min(0)
-        var_used = spec.var_gain * var + (0 if var_offset is None else var_offset)
+            var_used = torch.add(var_offset, var, alpha=spec.var_gain)
         inv_std = torch.rsqrt(var_used + spec.eps)
         scale = inv_std if weight is None else inv_std * weight
-        shift = -scale[:, None] * mean  # c / α = (β − s·μ) / α
-        if bias is not None:
-            shift[:, 0] += bias / spec.alpha
-        y = x * scale[:, None, None]
-        y[:, :, 0, :] += shift @ pattern.T
-        ctx.spec, ctx.gains = spec, (count, mean_gain, energy_gain, self_conjugate_gain)
-        ctx.has_bias = bias is not None
-        ctx.save_for_backward(x, weight, row_sums, mean, inv_std, scale, raw_var > 0)
-        mean_out = torch.zeros(c, 2, dtype=x.dtype, device=x.device)
-        mean_out[:, : mean.shape[1]] = spec.alpha * mean
+        shift = _shift(mean, scale, None if bias is None else bias / spec.alpha)  # c/α
+        y = _spatial_output(x, scale, shift, bases.pattern, out=y)
+        ctx.spec, ctx.gains, ctx.has_bias = spec, gains, bias is not None
+        ctx.save_for_backward(x, weight, mean, inv_std, scale, raw_var > 0)
+        mean_out = mean * spec.alpha
         ctx.mark_non_differentiable(mean_out, var)
-        return y.contiguous(memory_format=ctx.memory_format), mean_out, var
+        return y, mean_out, var
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_y, _grad_mean, _grad_var):
-        x, weight, row_sums, mean, inv_std, scale, positive = ctx.saved_tensors
-        grad_y = grad_y.contiguous()  # e.g. channels_last from the next convolution
-        spec = ctx.spec
-        count, mean_gain, energy_gain, self_conjugate_gain = ctx.gains
-        w = x.shape[-1]
-        columns, mean_kernel, pattern = _spatial_bases(spec.weighting, w, x.dtype, x.device)
-        d_shift = grad_y[:, :, 0, :].sum(0) @ pattern  # ∂L/∂(c/α), (C, k)
-        d_scale = _channel_dot(grad_y, x) - (d_shift * mean).sum(1)
-        d_var_used = -0.5 * d_scale * scale * inv_std.square()
-        d_raw_var = d_var_used * (spec.var_gain * spec.alpha**2) * positive
-        d_mean = -scale[:, None] * d_shift - 2 * mean * d_raw_var[:, None]
-        grad_x = grad_y * scale[:, None, None]
-        grad_x.addcmul_(x, (2 * energy_gain / count * d_raw_var)[:, None, None])
-        if row_sums is not None:  # + (coefficient · row_sums) @ columns.T, in place
-            coefficient = (2 * self_conjugate_gain / count * d_raw_var)[:, None, None]
-            weighted = (row_sums * coefficient).view(-1, row_sums.shape[-1])
-            grad_x.view(-1, w).addmm_(weighted, columns.T)
-        grad_x[:, :, 0, :] += (mean_gain * d_mean) @ mean_kernel.T
+        x, weight, mean, inv_std, scale, positive = ctx.saved_tensors
+        spec, gains = ctx.spec, ctx.gains
+        grad_y = grad_y.contiguous(memory_format=ctx.memory_format)
+        bases = _spatial_bases(spec.weighting, x.shape[-1], x.dtype, x.device)
+        d_shift = grad_y.select(2, 0).sum(0) @ bases.pattern  # ∂L/∂(c/α), (C, 2)
+        grad_x = torch.mul(grad_y, x)  # first the products of Σ g·x, then the gradient
+        d_scale = _channel_sum(grad_x) - torch.linalg.vecdot(d_shift, mean)
+        # ∂L/∂(σ²/α²) = ∂L/∂s · ∂s/∂σ_used² · var_gain·α², zero where σ² was clamped
+        d_raw_var = (d_scale * scale).mul_(inv_std.square()).mul_(positive)
+        d_raw_var.mul_(-0.5 * spec.var_gain * spec.alpha**2)
+        # ∂L/∂(μ/α) = −s·∂L/∂(c/α) − 2·(μ/α)·∂L/∂(σ²/α²)
+        d_mean = torch.addcmul(mean * (-2 * d_raw_var)[:, None], d_shift, -scale[:, None])
+        power_weight = d_raw_var * (2 * gains.energy / gains.count)
+        grad_x = _power_gradient(x, power_weight, bases, gains, out=grad_x)
+        grad_x.addcmul_(grad_y, _per_channel(scale))
+        grad_x.select(2, 0).add_(d_mean @ bases.mean_kernel.T, alpha=gains.mean)
         grad_weight = None if weight is None else d_scale * inv_std
-        grad_bias = d_shift[:, 0] / spec.alpha if ctx.has_bias else None
-        grad_x = grad_x.contiguous(memory_format=ctx.memory_format)
+        grad_bias = d_shift.select(1, 0) / spec.alpha if ctx.has_bias else None
         return grad_x, grad_weight, grad_bias, None, None
 
 
 def _spatial_affine(
     x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, weighting: str, alpha: float
 ) -> torch.Tensor:
-    """``scale·x + irfft2(shift·𝟙)`` for given (running) statistics, by plain autograd."""
-    _, _, pattern = _spatial_bases(weighting, x.shape[-1], x.dtype, x.device)
-    parts = torch.stack([shift.real, shift.imag], dim=1)[:, : pattern.shape[1]] / alpha
-    y = x * scale[:, None, None]
-    y[:, :, 0, :] += parts @ pattern.T
-    return y
+    """``scale·x + irfft2(c·𝟙)`` for given statistics, ``shift`` = ``[Re c, Im c]``; autograd."""
+    pattern = _spatial_bases(weighting, x.shape[-1], x.dtype, x.device).pattern
+    return _spatial_output(x, scale, shift / alpha, pattern)
 
 
 class SpectralBatchNorm2d(nn.Module):
@@ -313,8 +432,8 @@ class SpectralBatchNorm2d(nn.Module):
     impl : {"spatial", "fft"}, default "spatial"
         ``"fft"``: Algorithm 1 literally with ``torch.fft``. ``"spatial"``: the exact
         FFT-free form (module docstring). Same outputs, gradients and running statistics.
-    norm : {"backward", "ortho", "forward"}, default "backward"
-        DFT normalisation; ``"backward"`` is eq. (1).
+    fft_norm : {"backward", "ortho", "forward"}, default "backward"
+        DFT normalisation (``torch.fft``'s ``norm``); ``"backward"`` is eq. (1).
     weighting : {"half", "full"}, default "half"
         Statistics over the ``rfft2`` half-plane (literal) or the full spectrum.
     variance : {"batch", "running"}, default "batch"
@@ -361,7 +480,7 @@ class SpectralBatchNorm2d(nn.Module):
         track_running_stats: bool = True,
         *,
         impl: Impl = "spatial",
-        norm: Norm = "backward",
+        fft_norm: FFTNorm = "backward",
         weighting: Weighting = "half",
         variance: Variance = "batch",
         unbiased: Unbiased = "count",
@@ -371,59 +490,48 @@ class SpectralBatchNorm2d(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, int):
-            raise TypeError(f"num_features must be an int, got {type(num_features).__name__}")
-        if num_features < 1:
-            raise ValueError(f"num_features must be >= 1, got {num_features}")
-        if not eps >= 0:
-            raise ValueError(f"eps must be >= 0, got {eps}")
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1] or None, got {momentum}")
-        options = {
-            "impl": impl,
-            "norm": norm,
-            "weighting": weighting,
-            "variance": variance,
-            "unbiased": unbiased,
-            "parts": parts,
-        }
-        for name, value in options.items():
-            if value not in _CHOICES[name]:
-                raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
+        self.num_features = check_int("num_features", num_features, minimum=1)
+        self.eps = check_number("eps", eps, minimum=0.0)
+        self.momentum = (
+            None if momentum is None else check_fraction("momentum (or None)", momentum)
+        )
+        self.impl = check_choice("impl", impl, _CHOICES["impl"])
+        self.fft_norm = check_choice("fft_norm", fft_norm, _CHOICES["fft_norm"])
+        self.weighting = check_choice("weighting", weighting, _CHOICES["weighting"])
+        self.variance = check_choice("variance", variance, _CHOICES["variance"])
+        self.unbiased = check_choice("unbiased", unbiased, _CHOICES["unbiased"])
+        self.parts = check_choice("parts", parts, _CHOICES["parts"])
         if variance == "running" and not track_running_stats:
             raise ValueError(
                 'variance="running" normalises with the running variance, which needs '
                 "track_running_stats=True"
             )
-        self.num_features = num_features
-        self.eps = float(eps)
-        self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        self.impl, self.norm, self.weighting = impl, norm, weighting
-        self.variance, self.unbiased = variance, unbiased
         self.complex_running_mean = complex_running_mean
-        self.parts = parts
-        factory = {"device": device, "dtype": dtype}
-        if affine:
-            self.weight = nn.Parameter(torch.empty(num_features, **factory))
-            self.bias = nn.Parameter(torch.empty(num_features, **factory))
+        self._make_parameters_and_buffers({"device": device, "dtype": dtype})
+        self.reset_parameters()
+
+    def _make_parameters_and_buffers(self, factory: dict) -> None:
+        c = self.num_features
+        if self.affine:
+            self.weight = nn.Parameter(torch.empty(c, **factory))
+            self.bias = nn.Parameter(torch.empty(c, **factory))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", torch.zeros(num_features, **factory))
-            imag = torch.zeros(num_features, **factory) if complex_running_mean else None
-            self.register_buffer("running_mean_imag", imag)
-            self.register_buffer("running_var", torch.ones(num_features, **factory))
-            self.register_buffer(
-                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
-            )
-        else:
+        if not self.track_running_stats:
             for name in ("running_mean", "running_mean_imag", "running_var"):
                 self.register_buffer(name, None)
             self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
+            return
+        self.register_buffer("running_mean", torch.zeros(c, **factory))
+        imag = torch.zeros(c, **factory) if self.complex_running_mean else None
+        self.register_buffer("running_mean_imag", imag)
+        self.register_buffer("running_var", torch.ones(c, **factory))
+        self.register_buffer(
+            "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=factory["device"])
+        )
 
     def reset_running_stats(self) -> None:
         """Running mean 0 (real and imaginary), running variance 1, batch count 0."""
@@ -445,23 +553,22 @@ class SpectralBatchNorm2d(nn.Module):
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}, "
-            f"impl={self.impl!r}, norm={self.norm!r}, weighting={self.weighting!r}, "
+            f"impl={self.impl!r}, fft_norm={self.fft_norm!r}, weighting={self.weighting!r}, "
             f"variance={self.variance!r}, unbiased={self.unbiased!r}, "
             f"complex_running_mean={self.complex_running_mean}, parts={self.parts!r}"
         )
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply SBN to ``x`` of shape ``(N, C, H, W)``; returns the same shape."""
+        self._check_input(x)
+        return in_compute_dtype(self._normalize, x)
+
     def _check_input(self, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+        check_floating("input", x)
         if x.dim() != 4:
             raise ValueError(
                 f"expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}; "
                 "add the batch dimension with x[None] for a single sample"
-            )
-        if not x.is_floating_point():
-            raise TypeError(
-                f"input must be a real floating tensor, got {x.dtype}; SBN takes the real "
-                "DFT of real feature maps (convert with x.float())"
             )
         if x.shape[1] != self.num_features:
             raise ValueError(
@@ -471,20 +578,48 @@ class SpectralBatchNorm2d(nn.Module):
         if x.shape[2] == 0 or x.shape[3] == 0:
             raise ValueError(f"H and W must be >= 1, got input of shape {tuple(x.shape)}")
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Apply SBN to ``x`` of shape ``(N, C, H, W)``; returns the same shape."""
-        self._check_input(x)
-        return in_compute_dtype(self._normalize, x)
+    # --- Algorithm 1: statistics, then their application -----------------------------------
 
-    def _transform(self, x: torch.Tensor) -> torch.Tensor:
-        if self.weighting == "half":
-            return torch.fft.rfft2(x, norm=self.norm)
-        return torch.fft.fft2(x, norm=self.norm)
+    def _normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer on ``x`` in its compute dtype: running or batch statistics, applied."""
+        if not self.training and self.track_running_stats:
+            return self._output(x, self._running_statistics(x.dtype))
+        self._check_batch(x.shape)
+        update = self._running_update(x.shape, x.dtype)
+        if self.impl == "spatial" and self.parts == "all":
+            y, statistics = self._spatial_batch(x, update)
+        else:
+            spectrum = self._transform(x)
+            statistics = _spectral_statistics(spectrum)
+            y = self._output(x, self._normalising(statistics, update), spectrum)
+        if update is not None:
+            self._update_buffers(update, statistics)
+        return y
 
-    def _inverse(self, spectrum: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        if self.weighting == "half":
-            return torch.fft.irfft2(spectrum, s=size, norm=self.norm)
-        return torch.fft.ifft2(spectrum, norm=self.norm).real
+    def _running_statistics(self, dtype: torch.dtype) -> _Statistics:
+        real, imag = self.running_mean, self.running_mean_imag
+        mean = torch.stack([real, torch.zeros_like(real) if imag is None else imag], 1)
+        return _Statistics(mean.to(dtype), self.running_var.to(dtype))
+
+    def _check_batch(self, shape: torch.Size) -> None:
+        b, _, h, w = shape
+        if _coefficient_count(self.weighting, b, h, w) <= 1:
+            raise ValueError(
+                f"expected more than 1 DFT coefficient per channel for batch statistics, "
+                f"got input of shape {tuple(shape)}; use a larger batch or map, or "
+                "eval() with running statistics"
+            )
+
+    def _running_update(self, shape: torch.Size, dtype: torch.dtype) -> _RunningUpdate | None:
+        """Lines 4–5's constants for a training batch (and count it); None otherwise."""
+        if not (self.training and self.track_running_stats):
+            return None
+        bessel = self._bessel_factor(*shape)
+        self.num_batches_tracked.add_(1)
+        factor = self.momentum
+        if factor is None:
+            factor = 1.0 / float(self.num_batches_tracked)
+        return _RunningUpdate(factor, factor * bessel, (1 - factor) * self.running_var.to(dtype))
 
     def _bessel_factor(self, b: int, c: int, h: int, w: int) -> float:
         if self.unbiased == "none":
@@ -500,152 +635,96 @@ class SpectralBatchNorm2d(nn.Module):
             )
         return n / (n - 1)
 
-    def _normalize(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        alpha = _forward_scale(self.norm, h, w)
-        weight = self.weight.to(x.dtype) if self.affine else None
-        bias = self.bias.to(x.dtype) if self.affine else None
-        if not self.training and self.track_running_stats:
-            imag = self.running_mean_imag
-            mean = torch.complex(
-                self.running_mean.to(x.dtype),
-                imag.to(x.dtype) if imag is not None else x.new_zeros(c),
-            )
-            var = self.running_var.to(x.dtype)
-            if self.parts != "all":
-                return self._ablation_output(x, mean, var, weight, bias, alpha)
-            if self.impl == "fft":
-                return self._algorithm_1_output(self._transform(x), mean, var, weight, bias, (h, w))
-            scale = (
-                torch.rsqrt(var + self.eps)
-                if weight is None
-                else weight * torch.rsqrt(var + self.eps)
-            )
-            shift = -scale * mean if bias is None else bias - scale * mean
-            return _spatial_affine(x, scale, shift, self.weighting, alpha)
+    def _normalising(self, batch: _Statistics, update: _RunningUpdate | None) -> _Statistics:
+        """The statistics of line 6: the batch's, or with ``variance="running"`` the
+        running variance just updated in line 5."""
+        if update is None or self.variance == "batch":
+            return batch
+        return _Statistics(batch.mean, update.gain * batch.var + update.offset)
 
-        count = _coefficient_count(self.weighting, b, h, w)
-        if count <= 1:
-            raise ValueError(
-                f"expected more than 1 DFT coefficient per channel for batch statistics, "
-                f"got input of shape {tuple(x.shape)}; use a larger batch or map, or "
-                "eval() with running statistics"
-            )
-        update = self.training and self.track_running_stats
-        gain, offset, factor = 1.0, None, 0.0
-        if update:  # Algorithm 1, line 5: σ_r² ← λ·n/(n−1)·σ² + (1 − λ)·σ_r²
-            bessel = self._bessel_factor(b, c, h, w)
-            self.num_batches_tracked.add_(1)
-            factor = self.momentum
-            if factor is None:
-                factor = 1.0 / float(self.num_batches_tracked)
-            gain, offset = factor * bessel, (1 - factor) * self.running_var.to(x.dtype)
-        normalise_with_running = update and self.variance == "running"
+    def _update_buffers(self, update: _RunningUpdate, batch: _Statistics) -> None:
+        """Lines 4–5 on the buffers, detached: no autograd history across steps."""
+        with torch.no_grad():
+            mean = batch.mean.to(self.running_mean.dtype)
+            self.running_mean.lerp_(mean.select(1, 0), update.factor)
+            if self.running_mean_imag is not None:
+                self.running_mean_imag.lerp_(mean.select(1, 1), update.factor)
+            torch.add(update.offset, batch.var, alpha=update.gain, out=self.running_var)
+
+    def _affine(self, dtype: torch.dtype) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        if not self.affine:
+            return None, None
+        return self.weight.to(dtype), self.bias.to(dtype)
+
+    def _spatial_batch(
+        self, x: torch.Tensor, update: _RunningUpdate | None
+    ) -> tuple[torch.Tensor, _Statistics]:
+        """Statistics and lines 6–8 at once in the spatial form, with its fused backward."""
+        h, w = x.shape[-2:]
+        alpha = _forward_scale(self.fft_norm, h, w)
+        running = update is not None and self.variance == "running"
+        spec = _SpatialSpec(self.weighting, alpha, self.eps, update.gain if running else 1.0)
+        weight, bias = self._affine(x.dtype)
+        offset = update.offset if running else None
+        y, mean, var = _SpatialBatchSBN.apply(x, weight, bias, offset, spec)
+        return y, _Statistics(mean, var)
+
+    def _output(
+        self, x: torch.Tensor, statistics: _Statistics, spectrum: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Lines 6–8 with given statistics, by plain autograd (``spectrum``: ``x``'s DFT)."""
+        weight, bias = self._affine(x.dtype)
         if self.parts != "all":
-            mean, var = _spectral_statistics(self._transform(x))
-            var_used = gain * var + offset if normalise_with_running else var
-            y = self._ablation_output(x, mean, var_used, weight, bias, alpha)
-        elif self.impl == "fft":
-            spectrum = self._transform(x)
-            mean, var = _spectral_statistics(spectrum)
-            var_used = gain * var + offset if normalise_with_running else var
-            y = self._algorithm_1_output(spectrum, mean, var_used, weight, bias, (h, w))
-        else:
-            spec = _SpatialSpec(
-                self.weighting, alpha, self.eps, gain if normalise_with_running else 1.0
-            )
-            y, mean_parts, var = _SpatialBatchSBN.apply(
-                x, weight, bias, offset if normalise_with_running else None, spec
-            )
-            mean = torch.complex(mean_parts[:, 0], mean_parts[:, 1])
-        if update:  # lines 4–5 on detached buffers: no autograd history across steps
-            with torch.no_grad():
-                self.running_mean.lerp_(mean.real.to(self.running_mean.dtype), factor)
-                if self.running_mean_imag is not None:
-                    imag = mean.imag.to(self.running_mean_imag.dtype)
-                    self.running_mean_imag.lerp_(imag, factor)
-                self.running_var.copy_(gain * var + offset)
-        return y
+            return self._ablation(x, statistics, weight, bias)
+        if self.impl == "fft":
+            spectrum = self._transform(x) if spectrum is None else spectrum
+            return self._algorithm_1_output(spectrum, statistics, weight, bias, x.shape[-2:])
+        scale = torch.rsqrt(statistics.var + self.eps)
+        if weight is not None:
+            scale = weight * scale
+        alpha = _forward_scale(self.fft_norm, *x.shape[-2:])
+        shift = _shift(statistics.mean, scale, bias)
+        return _spatial_affine(x, scale, shift, self.weighting, alpha)
 
-    def _ablation_output(
+    def _ablation(
         self,
         x: torch.Tensor,
-        mean: torch.Tensor,
-        var: torch.Tensor,
+        statistics: _Statistics,
         weight: torch.Tensor | None,
         bias: torch.Tensor | None,
-        alpha: float,
     ) -> torch.Tensor:
         """The ``parts`` ablations: ``scale·x + irfft2(shift·𝟙)`` with some pieces dropped."""
+        mean, var = statistics
         gamma = weight if weight is not None else torch.ones_like(var)
-        beta = bias if bias is not None else torch.zeros_like(var)
-        divided = gamma * torch.rsqrt(var + self.eps)
-        scale, shift = {
-            "no_pattern": (divided, torch.zeros_like(mean)),
-            "center": (gamma, beta - gamma * mean),
-            "scale": (divided, beta.to(mean.dtype)),
-        }[self.parts]
+        if self.parts == "center":  # γ·x + irfft2((β − γμ)·𝟙)
+            scale, shift = gamma, _shift(mean, gamma, bias)
+        else:  # s·x, plus irfft2(β·𝟙) for "scale"
+            scale = gamma * torch.rsqrt(var + self.eps)
+            shift = _shift(torch.zeros_like(mean), gamma, bias if self.parts == "scale" else None)
+        alpha = _forward_scale(self.fft_norm, *x.shape[-2:])
         return _spatial_affine(x, scale, shift, self.weighting, alpha)
 
     def _algorithm_1_output(
         self,
         spectrum: torch.Tensor,
-        mean: torch.Tensor,
-        var: torch.Tensor,
+        statistics: _Statistics,
         weight: torch.Tensor | None,
         bias: torch.Tensor | None,
         size: tuple[int, int],
     ) -> torch.Tensor:
         """Algorithm 1, lines 6–8: normalise, scale and shift every coefficient, invert."""
+        mean, var = torch.view_as_complex(statistics.mean), statistics.var
         normalized = (spectrum - mean[:, None, None]) * torch.rsqrt(var + self.eps)[:, None, None]
         if weight is not None:
             normalized = weight[:, None, None] * normalized + bias[:, None, None]
         return self._inverse(normalized, size)
 
+    def _transform(self, x: torch.Tensor) -> torch.Tensor:
+        if self.weighting == "half":
+            return torch.fft.rfft2(x, norm=self.fft_norm)
+        return torch.fft.fft2(x, norm=self.fft_norm)
 
-_VARIANT = re.compile(r"(?P<kind>BN|2BN|SBN)(?P<stages>[0-9]*)")
-
-
-def norm_variant(name: str, **sbn_options) -> Callable[[int, int], nn.Module]:
-    """The ``norm_layer`` of one of the paper's model variants, selected by name (§IV).
-
-    Parameters
-    ----------
-    name : str
-        ``"BN"``: ``nn.BatchNorm2d`` after every convolution (the baseline).
-        ``"SBN<stages>"``, e.g. ``"SBN34"``: a :class:`SpectralBatchNorm2d` after each batch
-        norm of the listed stages (the paper's modules; one digit per stage, see
-        :mod:`spectral.models`); ``"2BN<stages>"``, e.g. ``"2BN34"``: a second
-        ``nn.BatchNorm2d`` there instead (the paper's control).
-    **sbn_options
-        Keyword arguments of :class:`SpectralBatchNorm2d` for ``"SBN…"`` (e.g.
-        ``impl="fft"``); checked now.
-
-    Returns
-    -------
-    callable ``(num_features, stage) -> nn.Module``
-        For the ``norm_layer`` argument of the factories in :mod:`spectral.models`; the
-        ``"SBN…"``/``"2BN…"`` variants are :func:`spectral.models.stagewise` objects, so a
-        factory rejects stages its model does not have.
-    """
-    from spectral.models import batch_norm, stagewise  # the models import torchvision
-
-    match = _VARIANT.fullmatch(name) if isinstance(name, str) else None
-    if match is None or (match["kind"] == "BN") != (match["stages"] == ""):
-        raise ValueError(
-            f"unknown norm variant {name!r}; use 'BN', or 'SBN'/'2BN' followed by the stage "
-            "digits, e.g. 'SBN34', '2BN34', 'SBN4'"
-        )
-    if len(set(match["stages"])) != len(match["stages"]):
-        raise ValueError(f"norm variant {name!r} names a stage twice")
-    if sbn_options and match["kind"] != "SBN":
-        raise ValueError(
-            f"options {sorted(sbn_options)} only apply to 'SBN…' variants, not {name!r}"
-        )
-    if match["kind"] == "BN":
-        return batch_norm
-    stages = {int(digit) for digit in match["stages"]}
-    if match["kind"] == "2BN":
-        return stagewise(nn.BatchNorm2d, stages)
-    SpectralBatchNorm2d(1, **sbn_options)  # fail on a bad option here, not at model build
-    return stagewise(functools.partial(SpectralBatchNorm2d, **sbn_options), stages)
+    def _inverse(self, spectrum: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        if self.weighting == "half":
+            return torch.fft.irfft2(spectrum, s=size, norm=self.fft_norm)
+        return torch.fft.ifft2(spectrum, norm=self.fft_norm).real

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from spectral.fft import dft_matrix
-from spectral.norm import SpectralBatchNorm2d, norm_variant
+from spectral.norm import SpectralBatchNorm2d
 
 F64 = torch.float64
 C128 = torch.complex128
@@ -27,7 +27,7 @@ WEIGHTINGS = ["half", "full"]
 VARIANCES = ["batch", "running"]
 UNBIASED = ["count", "paper", "none"]
 OPTIONS = [
-    dict(norm=n, weighting=w, variance=v, unbiased=u, complex_running_mean=c)
+    dict(fft_norm=n, weighting=w, variance=v, unbiased=u, complex_running_mean=c)
     for n, w, v, u, c in itertools.product(NORMS, WEIGHTINGS, VARIANCES, UNBIASED, [True, False])
 ]
 # odd, even, even × odd, odd × even (non-square); 1×5 and 3×1 are thin maps
@@ -91,7 +91,7 @@ def reference_sbn(x, gamma, beta, state, *, training, momentum, eps, options):
 
     ``state``: dict with complex ``mean`` (C,), real ``var`` (C,) and int ``batches``.
     """
-    norm, weighting = options["norm"], options["weighting"]
+    norm, weighting = options["fft_norm"], options["weighting"]
     b, c, h, w = x.shape
     spectrum = forward_dft(x, norm, weighting)
     state = dict(state)
@@ -333,8 +333,8 @@ def test_cumulative_average_when_momentum_is_none():
     "options, training",
     [
         (dict(weighting="half", variance="batch"), True),
-        (dict(weighting="half", variance="running", norm="ortho"), True),
-        (dict(weighting="full", variance="batch", norm="forward"), True),
+        (dict(weighting="half", variance="running", fft_norm="ortho"), True),
+        (dict(weighting="full", variance="batch", fft_norm="forward"), True),
         (dict(weighting="full", variance="running"), True),
         (dict(weighting="half"), False),
     ],
@@ -461,6 +461,106 @@ def test_channels_last_and_strided_input(impl):
     assert_close(module(wide), make_sbn(3, impl)(wide.contiguous()), 1e-13)
 
 
+def in_layout(x: torch.Tensor, layout: str) -> torch.Tensor:
+    """``x`` (same values) as a channels_last or a strided (sliced, non-dense) tensor."""
+    if layout == "channels_last":
+        return x.contiguous(memory_format=torch.channels_last)
+    wide = x.new_zeros(*x.shape[:-1], 2 * x.shape[-1])
+    wide[..., ::2] = x
+    return wide[..., ::2]
+
+
+def layout_steps(module, xs, grads, layout):
+    """Two training steps and an eval step on inputs and upstream gradients in ``layout``."""
+    results = []
+    for training, x, g in zip((True, True, False), xs, grads, strict=True):
+        module.train(training)
+        x = in_layout(x, layout).detach().requires_grad_(True)
+        y = module(x)
+        gx, gw, gb = torch.autograd.grad(y, [x, module.weight, module.bias], in_layout(g, layout))
+        results.append((y, gx, gw, gb))
+    return results, [b.clone() for b in module.buffers()]
+
+
+@pytest.mark.parametrize("dtype, tol", [(F64, 1e-12), (torch.float32, 2e-5)], ids=["f64", "f32"])
+@pytest.mark.parametrize("layout", ["channels_last", "strided"])
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+@pytest.mark.parametrize("h, w", SIZES)
+def test_spatial_form_is_the_same_in_every_memory_layout(h, w, weighting, layout, dtype, tol):
+    """Outputs, gradients and buffers equal the contiguous ones; channels_last is kept."""
+    c = 4
+    xs = [batch((3, c, h, w), seed, dtype) for seed in range(3)]
+    grads = [batch((3, c, h, w), 10 + seed, dtype) for seed in range(3)]
+    runs = {
+        name: layout_steps(make_sbn(c, "spatial", dtype, weighting=weighting), xs, grads, name)
+        for name in ("contiguous", layout)
+    }
+    (want, want_buffers), (got, got_buffers) = runs["contiguous"], runs[layout]
+    for step, (got_step, want_step) in enumerate(zip(got, want, strict=True)):
+        for name, a, b in zip(("y", "dx", "dγ", "dβ"), got_step, want_step, strict=True):
+            assert_close(a, b, tol, f"{name} step {step}")
+    for a, b in zip(got_buffers, want_buffers, strict=True):
+        assert_close(a, b, tol, "buffers")
+    if layout == "channels_last" and h * w > 1:  # else channels_last is also contiguous
+        for y, gx, _, _ in got:
+            assert y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous()
+            assert gx.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+def test_gradcheck_on_channels_last_input(weighting):
+    module = make_sbn(3, "spatial", weighting=weighting, variance="running")
+
+    def call(x, weight, bias):
+        fresh = {name: buf.clone() for name, buf in module.named_buffers()}
+        params = {"weight": weight, "bias": bias}
+        return torch.func.functional_call(module, {**params, **fresh}, (x,))
+
+    x = batch((2, 3, 4, 6), 3).contiguous(memory_format=torch.channels_last)
+    weight = module.weight.detach().clone().requires_grad_(True)
+    bias = module.bias.detach().clone().requires_grad_(True)
+    inputs = (x.requires_grad_(True), weight, bias)
+    assert torch.autograd.gradcheck(call, inputs, eps=1e-6, atol=1e-7)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    b=st.integers(1, 3),
+    c=st.integers(1, 3),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    fft_norm=st.sampled_from(["ortho", "forward"]),
+    impl=st.sampled_from(IMPLS),
+    weighting=st.sampled_from(WEIGHTINGS),
+    seed=st.integers(0, 2**16),
+)
+def test_dft_normalisation_only_rescales_the_output(b, c, h, w, fft_norm, impl, weighting, seed):
+    """fft_norm with forward scale α (ε scaled by α²) gives 1/α times SBN under eq. (1):
+    μ and σ scale by α, so s = γ/σ by 1/α, and the shift c/α is unchanged (chapter 06, §4:
+    the 1/√(HW) that eq. (1) makes SBN apply, which fft_norm="ortho" removes)."""
+    assume(b * h * (w // 2 + 1) > 1)
+    alpha = {"ortho": (h * w) ** -0.5, "forward": 1.0 / (h * w)}[fft_norm]
+    x, g = batch((b, c, h, w), seed), batch((b, c, h, w), seed + 1)
+    eq1 = make_sbn(c, impl, weighting=weighting)
+    other = make_sbn(c, impl, weighting=weighting, fft_norm=fft_norm, eps=1e-5 * alpha**2)
+    ((y_eq1, *grads_eq1),) = run_steps(eq1, [x], [g], True)
+    ((y_other, *grads_other),) = run_steps(other, [x], [g], True)
+    assert_close(y_other * alpha, y_eq1, 1e-10, "output")
+    for name, a, b_ in zip(("dx", "dγ", "dβ"), grads_other, grads_eq1, strict=True):
+        assert_close(a * alpha, b_, 1e-9, name)
+    assert_close(other.running_mean, eq1.running_mean * alpha, 1e-12, "running mean")
+    assert_close(other.running_mean_imag, eq1.running_mean_imag * alpha, 1e-12, "imag")
+
+
+def test_module_conversions_keep_the_layer_working():
+    """nn.Module.to/float/double (their _apply) on the layer, then a channels_last step."""
+    module = make_sbn(3, "spatial").float().to(memory_format=torch.channels_last)
+    assert module.weight.dtype == torch.float32 and module.running_var.dtype == torch.float32
+    x = batch((2, 3, 4, 4), 0, torch.float32).contiguous(memory_format=torch.channels_last)
+    assert module(x).dtype == torch.float32
+    assert module.double().running_mean.dtype == F64
+
+
 # --- dtypes and autocast ------------------------------------------------------------------
 
 
@@ -537,10 +637,12 @@ def test_paper_bessel_factor_needs_more_than_two_values():
         (dict(num_features=0), ValueError, "num_features"),
         (dict(num_features=2.0), TypeError, "num_features"),
         (dict(num_features=True), TypeError, "num_features"),
-        (dict(num_features=2, eps=-1.0), ValueError, "eps"),
-        (dict(num_features=2, momentum=1.5), ValueError, "momentum"),
+        (dict(num_features=2, eps=-1.0), ValueError, "eps must lie in"),
+        (dict(num_features=2, eps="small"), TypeError, "eps must be a number"),
+        (dict(num_features=2, momentum=1.5), ValueError, r"momentum \(or None\) must lie in"),
         (dict(num_features=2, impl="dft"), ValueError, "impl"),
-        (dict(num_features=2, norm="unitary"), ValueError, "norm"),
+        (dict(num_features=2, fft_norm="unitary"), ValueError, "fft_norm must be one of"),
+        (dict(num_features=2, norm="ortho"), TypeError, "norm"),  # renamed fft_norm
         (dict(num_features=2, weighting="both"), ValueError, "weighting"),
         (dict(num_features=2, variance="sample"), ValueError, "variance"),
         (dict(num_features=2, unbiased=True), ValueError, "unbiased"),
@@ -558,11 +660,18 @@ def test_bad_construction_is_rejected(kwargs, error, match):
 
 def test_repr_names_every_option():
     text = repr(SpectralBatchNorm2d(8, impl="fft", variance="running", weighting="full"))
-    for part in ("8,", "impl='fft'", "variance='running'", "weighting='full'", "norm='backward'"):
+    parts = ("8,", "impl='fft'", "variance='running'", "weighting='full'", "fft_norm='backward'")
+    for part in parts:
         assert part in text
 
 
-# --- model variants ------------------------------------------------------------------------
+# --- model variants (spectral.models.variants) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def models():
+    """spectral.models (it needs torchvision)."""
+    return pytest.importorskip("spectral.models")
 
 
 def layer_kinds(model: nn.Module, stage: int) -> list[tuple[str, ...]]:
@@ -585,11 +694,12 @@ def layer_kinds(model: nn.Module, stage: int) -> list[tuple[str, ...]]:
         ("SBN34", {3, 4}, "SpectralBatchNorm2d"),
         ("SBN4", {4}, "SpectralBatchNorm2d"),
         ("2BN34", {3, 4}, "BatchNorm2d"),
+        ("2BN34-scaled", {3, 4}, "BatchNorm2d"),
     ],
 )
-def test_norm_variants_build_the_papers_resnet18(variant, extra_stages, second):
-    models = pytest.importorskip("spectral.models")
-    model = models.resnet18(num_classes=10, width=0.125, norm_layer=norm_variant(variant))
+def test_norm_variants_build_the_papers_resnet18(models, variant, extra_stages, second):
+    norm_layer = models.norm_variant(variant)
+    model = models.resnet18(num_classes=10, width=0.125, norm_layer=norm_layer)
     for stage in range(1, 5):
         kinds = layer_kinds(model, stage)
         # two blocks of two norms, plus the projection shortcut's norm from stage 2 on
@@ -601,18 +711,81 @@ def test_norm_variants_build_the_papers_resnet18(variant, extra_stages, second):
     assert y.shape == (2, 10)
 
 
-def test_norm_variant_forwards_options_and_rejects_bad_names():
+def test_norm_variant_forwards_options_and_rejects_bad_names(models):
+    norm_variant = models.norm_variant
     layer = norm_variant("SBN3", impl="fft", variance="running")(16, 3)
     assert isinstance(layer[1], SpectralBatchNorm2d)
     assert layer[1].impl == "fft" and layer[1].variance == "running"
     assert isinstance(norm_variant("SBN3")(16, 2), nn.BatchNorm2d)
-    for bad in ("SBN", "BN34", "sbn34", "3SBN", "SBN33", ""):
+    bad_names = ("SBN", "BN34", "sbn34", "3SBN", "SBN33", "", "SBN34-scaled", "BN-scaled",
+                 "2BN-scaled", "2BN34-scale", "2BN34scaled", 34)
+    for bad in bad_names:
         with pytest.raises(ValueError, match="norm variant"):
             norm_variant(bad)
     with pytest.raises(ValueError, match="only apply"):
         norm_variant("2BN34", impl="fft")
+    with pytest.raises(ValueError, match="only apply"):
+        norm_variant("2BN34-scaled", fft_norm="ortho")
     with pytest.raises(ValueError, match="impl"):
         norm_variant("SBN34", impl="dft")
+    with pytest.raises(ValueError, match="input_size"):
+        norm_variant("2BN34-scaled", input_size=(0, 32))
+    with pytest.raises(TypeError, match="input_size"):
+        norm_variant("BN", input_size="32")
+
+
+@pytest.mark.parametrize("fft_norm", NORMS)
+def test_norm_variant_takes_the_dft_normalisation(models, fft_norm):
+    """The issue-16 arm SBN34-ortho: every SBN of the model gets fft_norm."""
+    model = models.resnet18(width=0.125, norm_layer=models.norm_variant("SBN34", fft_norm=fft_norm))
+    sbns = [m for m in model.modules() if isinstance(m, SpectralBatchNorm2d)]
+    assert len(sbns) == 10 and all(m.fft_norm == fft_norm for m in sbns)
+
+
+def recorded_map_sizes(model: nn.Module, input_size: tuple[int, int]) -> dict[str, tuple]:
+    """``{module name: (H, W)}`` of the input every BatchNorm2d of ``model`` sees."""
+    sizes, hooks = {}, []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.BatchNorm2d):
+            def record(module, inputs, output, name=name):
+                sizes[name] = tuple(inputs[0].shape[-2:])
+            hooks.append(module.register_forward_hook(record))
+    model(torch.randn(2, 3, *input_size))
+    for hook in hooks:
+        hook.remove()
+    return sizes
+
+
+@pytest.mark.parametrize("input_size", [(32, 32), (30, 22), (7, 9)])
+@pytest.mark.parametrize("model_name, stages", [("resnet18", "34"), ("resnet20", "23")])
+def test_scaled_2bn_starts_at_one_over_sqrt_hw_of_its_maps(models, model_name, stages,
+                                                           input_size):
+    """2BN…-scaled: γ of each second BN is 1/√(H·W) of the maps it actually receives."""
+    norm_layer = models.norm_variant(f"2BN{stages}-scaled", input_size=input_size)
+    model = models.create(model_name, width=0.125, norm_layer=norm_layer)
+    sizes = recorded_map_sizes(model, input_size)
+    seconds = {  # the second BN of each BN → BN pair
+        f"{name}.1"
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Sequential) and [type(m) for m in module] == [nn.BatchNorm2d] * 2
+    }
+    assert len(seconds) == {"resnet18": 10, "resnet20": 12}[model_name]
+    for name, module in model.named_modules():
+        if not isinstance(module, nn.BatchNorm2d):
+            continue
+        h, w = sizes[name]
+        want = 1 / math.sqrt(h * w) if name in seconds else 1.0
+        torch.testing.assert_close(module.weight, torch.full_like(module.weight, want),
+                                   atol=0, rtol=1e-7, msg=name)
+        assert torch.equal(module.bias, torch.zeros_like(module.bias)), name
+        stage = int(name[len("layer")]) if name.startswith("layer") else 0
+        assert models.stage_map_size(stage, input_size) == (h, w), name
+
+
+def test_stage_map_size_rounds_up_per_stride_two_stage(models):
+    assert [models.stage_map_size(s, (32, 32)) for s in range(5)] == [
+        (32, 32), (32, 32), (16, 16), (8, 8), (4, 4)]
+    assert models.stage_map_size(4, (7, 30)) == (1, 4)
 
 
 # --- ablations (parts) ---------------------------------------------------------------------
@@ -624,7 +797,7 @@ def test_norm_variant_forwards_options_and_rejects_bad_names():
 @pytest.mark.parametrize("h, w", [(5, 5), (4, 6), (6, 3)])
 def test_ablations_match_their_spectral_definition(impl, parts, weighting, h, w):
     """Each ablation against Algorithm 1 with the dropped pieces removed (float64, dense DFT)."""
-    options = dict(norm="backward", weighting=weighting, unbiased="count", variance="batch",
+    options = dict(fft_norm="backward", weighting=weighting, unbiased="count", variance="batch",
                    complex_running_mean=True, parts=parts)
     c = 3
     module = make_sbn(c, impl, **options)

@@ -18,9 +18,10 @@
 #
 # Cakaj et al. (2023), §IV-A: a CIFAR ResNet (or VGG-BN) with one normalisation variant,
 # trained with SGD (momentum 0.9, lr 0.1, step decay, weight decay, crop + flip). `variant`
-# is a name of `spectral.norm.norm_variant` (`"BN"`, `"2BN34"`, `"SBN34"`, `"SBN4"`, ...),
-# optionally followed by `-<parts>` for an SBN ablation of `SpectralBatchNorm2d(parts=...)`
-# (`"SBN34-no_pattern"`, `"SBN34-center"`, `"SBN34-scale"`). After every epoch the
+# is a name of `spectral.models.norm_variant` (`"BN"`, `"2BN34"`, `"2BN34-scaled"`,
+# `"SBN34"`, `"SBN4"`, ...), an `"SBN…"` name optionally followed by `-<parts>` for an SBN
+# ablation of `SpectralBatchNorm2d(parts=...)` (`"SBN34-no_pattern"`, `"SBN34-center"`,
+# `"SBN34-scale"`). After every epoch the
 # per-sample L2 norm and the largest absolute value of the output of each normalisation
 # (the whole BN → SBN or BN → BN chain after a convolution) are recorded on a fixed test
 # batch in eval mode (the paper's Fig. 1–2 quantities).
@@ -33,7 +34,7 @@
 
 # %% tags=["parameters"]
 model = "resnet18"
-variant = "SBN34"  # BN, 2BN34, SBN34 or SBN34-<part> (an ablation of spectral.norm)
+variant = "SBN34"  # BN, 2BN34, 2BN34-scaled, SBN34 or SBN34-<part> (an SBN ablation)
 sbn_impl = "spatial"
 width = 1.0
 epochs = 200
@@ -45,15 +46,19 @@ val_fraction = 0.1  # §IV-A: 9/1 train/validation split, test at the best valid
 
 # %%
 from spectral.callbacks import FeatureMapStatistics
-from spectral.models import create
-from spectral.norm import norm_variant
+from spectral.models import create, norm_variant
 from spectral.recipe import StandardRun
 
 run = StandardRun.from_namespace(globals())
 loaders = run.loaders()
-name, _, parts = variant.partition("-")
-options = {"impl": sbn_impl} | ({"parts": parts} if parts else {})
-norm_layer = norm_variant(name, **options) if name.startswith("SBN") else norm_variant(name)
+probe = next(iter(loaders.test))[0]  # a fixed test batch; its size sizes 2BN…-scaled
+input_size = tuple(probe.shape[-2:])
+if variant.startswith("SBN"):
+    name, _, parts = variant.partition("-")
+    options = {"impl": sbn_impl} | ({"parts": parts} if parts else {})
+    norm_layer = norm_variant(name, input_size=input_size, **options)
+else:
+    norm_layer = norm_variant(variant, input_size=input_size)
 net = create(model, num_classes=loaders.num_classes, in_channels=loaders.in_channels,
              width=width, norm_layer=norm_layer)
 
@@ -62,5 +67,5 @@ net = create(model, num_classes=loaders.num_classes, in_channels=loaders.in_chan
 # of |values| after each normalisation (the paper's Fig. 1–2).
 
 # %%
-statistics = FeatureMapStatistics(next(iter(loaders.test))[0])
+statistics = FeatureMapStatistics(probe)
 run.save(run.train(net, loaders, callbacks=[statistics]))

@@ -36,6 +36,7 @@ This lets other modules change the normalisation by stage without editing a mode
 SBN paper's "ResNet + SBN34" (a spectral batch norm after each batch norm of modules 3
 and 4; Cakaj et al., 2023, §IV) is ``norm_layer=stagewise(SpectralBatchNorm2d, {3, 4})``
 and its "2BN34" control is ``stagewise(nn.BatchNorm2d, {3, 4})``; see :func:`stagewise`.
+:func:`norm_variant` (:mod:`spectral.models.variants`) builds these from their names.
 
 >>> from spectral.models import create
 >>> model = create("resnet20", num_classes=100, width=0.5)
@@ -51,6 +52,7 @@ from spectral.models._layers import NormLayer, StagewiseNorm, batch_norm, stagew
 from spectral.models.lenet import lenet_cifar, lenet_mnist
 from spectral.models.resnet import resnet18, resnet20, resnet34, resnet50
 from spectral.models.rippel import rippel_deep, rippel_generic, rippel_spectral_pool_net
+from spectral.models.variants import norm_variant, stage_map_size
 from spectral.models.vgg import vgg16_bn, vgg19_bn
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "create",
     "lenet_cifar",
     "lenet_mnist",
+    "norm_variant",
     "resnet18",
     "resnet20",
     "resnet34",
@@ -68,6 +71,7 @@ __all__ = [
     "rippel_deep",
     "rippel_generic",
     "rippel_spectral_pool_net",
+    "stage_map_size",
     "stagewise",
     "vgg16_bn",
     "vgg19_bn",
