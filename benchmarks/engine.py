@@ -41,8 +41,7 @@ from torch import nn
 
 from spectral._io import atomic_write
 from spectral.masks import add_masks_
-from spectral.models import create
-from spectral.norm import norm_variant
+from spectral.models import create, norm_variant
 from spectral.parametrize import spectral_parametrize
 
 #: label -> model factory (each call builds a fresh, seeded model).

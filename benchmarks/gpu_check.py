@@ -46,8 +46,8 @@ from torch import nn
 
 from spectral._io import atomic_write
 from spectral.masks import FrequencyMask, MaskedConv2d
-from spectral.models import resnet18, resnet20
-from spectral.norm import SpectralBatchNorm2d, norm_variant
+from spectral.models import norm_variant, resnet18, resnet20
+from spectral.norm import SpectralBatchNorm2d
 from spectral.parametrize import spectral_parametrize
 from spectral.pooling import SpectralPool2d, spectral_pool
 

@@ -173,7 +173,7 @@ class FeatureMapStatistics:
     Which layers (see :meth:`layers`): a module is a *norm* if it is an instance of one of
     ``types``, or a non-empty ``nn.Sequential`` whose children are all norms (the
     ``BN → SBN`` and ``BN → BN`` chains of the "SBN34" and "2BN34" variants, see
-    :func:`spectral.norm.norm_variant`). The *outermost* norms are recorded, each once,
+    :func:`spectral.models.norm_variant`). The *outermost* norms are recorded, each once,
     by their module name: a chain ``layer3.0.bn1 = Sequential(BN, SBN)`` gives the keys
     of ``layer3.0.bn1`` (its output, after the SBN), never those of ``layer3.0.bn1.0``,
     so the keys are the same for "BN", "2BN34" and "SBN34". Projection shortcuts' norms

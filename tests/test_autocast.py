@@ -29,8 +29,8 @@ import torch
 from torch import nn
 
 from spectral.masks import FrequencyMask, MaskedConv2d
-from spectral.models import resnet18
-from spectral.norm import SpectralBatchNorm2d, norm_variant
+from spectral.models import norm_variant, resnet18
+from spectral.norm import SpectralBatchNorm2d
 from spectral.parametrize import spectral_parametrize
 from spectral.pooling import SpectralPool2d, spectral_pool
 

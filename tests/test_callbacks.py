@@ -23,8 +23,8 @@ from spectral.callbacks import (
 from spectral.corruptions import corrupt
 from spectral.data import TensorLoader
 from spectral.masks import FrequencyMask, named_masks
-from spectral.models import create
-from spectral.norm import SpectralBatchNorm2d, norm_variant
+from spectral.models import create, norm_variant
+from spectral.norm import SpectralBatchNorm2d
 from spectral.parametrize import spectral_parametrize
 from spectral.train import TrainConfig, fit
 

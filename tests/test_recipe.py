@@ -101,10 +101,16 @@ def smoke_parameters(experiment: str) -> dict:
 EXPERIMENTS = sorted(p.stem for p in (PROJECT / "notebooks/experiments").glob("*.py"))
 
 
-@pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_every_experiment_notebook_runs_on_synthetic_data(experiment, tmp_path):
+SBN_ARMS = ["SBN34-ortho", "2BN34-scaled", "BN-logit-scale"]  # the campaign's controls
+
+
+@pytest.mark.parametrize(
+    "experiment, overrides",
+    [(e, {}) for e in EXPERIMENTS] + [("sbn", {"variant": v}) for v in SBN_ARMS],
+)
+def test_every_experiment_notebook_runs_on_synthetic_data(experiment, overrides, tmp_path):
     result = tmp_path / "result.json"
-    params = smoke_parameters(experiment) | {
+    params = smoke_parameters(experiment) | overrides | {
         "experiment": experiment, "run_id": "smoke", "run_params": {}, "threads": 1,
         "result_path": str(result), "checkpoint_path": str(tmp_path / "run.pt"),
     }
@@ -116,3 +122,5 @@ def test_every_experiment_notebook_runs_on_synthetic_data(experiment, tmp_path):
     record = json.loads(result.read_text())
     assert record["status"] == "complete" and len(record["metrics"]) == 1
     assert 0 <= record["final"]["test_accuracy"] <= 1
+    if overrides.get("variant") == "BN-logit-scale":
+        assert 0 < record["final"]["logit_scale"] < 1

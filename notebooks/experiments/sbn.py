@@ -34,7 +34,7 @@
 
 # %% tags=["parameters"]
 model = "resnet18"
-variant = "SBN34"  # BN, 2BN34, 2BN34-scaled, SBN34 or SBN34-<part> (an SBN ablation)
+variant = "SBN34"  # BN, 2BN34, 2BN34-scaled, SBN34, SBN34-ortho, SBN34-<part>, BN-logit-scale
 sbn_impl = "spatial"
 width = 1.0
 epochs = 200
@@ -42,30 +42,62 @@ weight_decay = 1e-4
 schedule = "multistep"
 milestones = [90, 136]
 val_fraction = 0.1  # §IV-A: 9/1 train/validation split, test at the best validation epoch
+record_stages = []  # e.g. ["layer3", "layer4"]: feature-map statistics there only ([]: all)
 # Shared settings not listed here keep spectral.recipe.StandardRun's defaults.
+
+# %% [markdown]
+# The arms. `SBN34-ortho` is SBN with the unitary DFT (`fft_norm="ortho"`), which
+# removes the 1/√(HW) factor; `2BN34-scaled` is the 2BN34 control whose second batch
+# norm starts at γ = 1/√(HW); `BN-logit-scale` is BN with a fixed factor before the
+# classifier, SBN34's classifier-input ratio to BN at initialisation (same
+# convolutions, the fixed test batch, training mode). The last two are the rescalings
+# chapter 06 derives SBN to perform, without any FFT.
 
 # %%
 from spectral.callbacks import FeatureMapStatistics
 from spectral.models import create, norm_variant
+from spectral.models.variants import classifier_input_norm, scale_classifier_input_
 from spectral.recipe import StandardRun
 
 run = StandardRun.from_namespace(globals())
 loaders = run.loaders()
 probe = next(iter(loaders.test))[0]  # a fixed test batch; its size sizes 2BN…-scaled
 input_size = tuple(probe.shape[-2:])
-if variant.startswith("SBN"):
-    name, _, parts = variant.partition("-")
-    options = {"impl": sbn_impl} | ({"parts": parts} if parts else {})
-    norm_layer = norm_variant(name, input_size=input_size, **options)
+
+
+def network(name: str):
+    if name.startswith("SBN"):
+        base, _, option = name.partition("-")
+        options = {"impl": sbn_impl} | (
+            {"fft_norm": "ortho"} if option == "ortho" else {"parts": option} if option else {}
+        )
+        norm_layer = norm_variant(base, input_size=input_size, **options)
+    else:
+        norm_layer = norm_variant(name, input_size=input_size)
+    return create(model, num_classes=loaders.num_classes, in_channels=loaders.in_channels,
+                  width=width, norm_layer=norm_layer)
+
+
+extra = {}
+if variant == "BN-logit-scale":
+    net = network("BN")
+    reference = network("SBN34")
+    reference.load_state_dict(net.state_dict(), strict=False)  # the same convolutions
+    factor = classifier_input_norm(reference, probe) / classifier_input_norm(net, probe)
+    scale_classifier_input_(net, factor)
+    extra["logit_scale"] = factor
+    print(f"classifier input scaled by {factor:.4f} (SBN34 / BN at initialisation)")
 else:
-    norm_layer = norm_variant(variant, input_size=input_size)
-net = create(model, num_classes=loaders.num_classes, in_channels=loaders.in_channels,
-             width=width, norm_layer=norm_layer)
+    net = network(variant)
 
 # %% [markdown]
-# After every epoch, on a fixed test batch: the per-sample L2 norm and the distribution
-# of |values| after each normalisation (the paper's Fig. 1–2).
+# After every epoch, on the fixed test batch: the per-sample L2 norm, the distribution
+# of |values| (1st, 50th, 99th, 99.9th percentiles and the max) and the spectral
+# flatness of the feature maps after each normalisation (the paper's Fig. 1–3).
 
 # %%
-statistics = FeatureMapStatistics(probe)
-run.save(run.train(net, loaders, callbacks=[statistics]))
+where = (lambda name: name.split(".")[0] in record_stages) if record_stages else None
+statistics = FeatureMapStatistics(probe, where=where, flatness=True)
+outcome = run.train(net, loaders, callbacks=[statistics])
+outcome.final |= extra
+run.save(outcome)

@@ -7,6 +7,9 @@ control that has a second ``nn.BatchNorm2d`` there instead (``"2BN34"``).
 ``"2BN34-scaled"`` is that control with the second batch norm's ``γ`` starting at
 ``1/√(H·W)`` of its stage's maps: the rescaling that SBN with eq. (1)'s DFT applies to
 batch-normalised maps (chapter 06, §4), without anything spectral.
+:func:`scale_classifier_input_` builds the other control of issue 16, ``BN-logit-scale``:
+a BN network whose classifier input is scaled by a fixed factor (SBN34's ratio to BN at
+initialisation, :func:`classifier_input_norm`).
 
 >>> from spectral.models import resnet18
 >>> from spectral.models.variants import norm_variant
@@ -15,18 +18,26 @@ batch-normalised maps (chapter 06, §4), without anything spectral.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
-from spectral._validate import check_pair
+from spectral._validate import check_number, check_pair
 from spectral.models._layers import NormLayer, StagewiseNorm, batch_norm, stagewise
 from spectral.norm import SpectralBatchNorm2d
 
-__all__ = ["norm_variant", "stage_map_size"]
+__all__ = [
+    "FixedScale",
+    "classifier_input_norm",
+    "norm_variant",
+    "scale_classifier_input_",
+    "stage_map_size",
+]
 
 _VARIANT = re.compile(r"(?P<kind>BN|2BN|SBN)(?P<stages>[0-9]*)(?P<scaled>-scaled)?")
 
@@ -128,3 +139,69 @@ def norm_variant(
         return stagewise(nn.BatchNorm2d, stages)
     SpectralBatchNorm2d(1, **sbn_options)  # fail on a bad option here, not at model build
     return stagewise(functools.partial(SpectralBatchNorm2d, **sbn_options), stages)
+
+
+# --- the logit-scale control: BN with SBN's rescaling of the classifier input, fixed ------
+
+
+class FixedScale(nn.Module):
+    """``x ↦ factor · x`` with a fixed (not learned) ``factor``, kept in the state dict."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.register_buffer("factor", torch.tensor(check_number("factor", factor)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor.to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"factor={float(self.factor):.6g}"
+
+
+def _last_linear(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
+    """The parent, attribute name and module of the last ``nn.Linear`` of ``model``."""
+    found = [
+        (parent, child_name, child)
+        for parent in model.modules()
+        for child_name, child in parent.named_children()
+        if isinstance(child, nn.Linear)
+    ]
+    if not found:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear classifier to scale")
+    return found[-1]
+
+
+@torch.no_grad()
+def classifier_input_norm(model: nn.Module, x: torch.Tensor) -> float:
+    """Mean per-sample L2 norm of the input of ``model``'s last ``nn.Linear`` on ``x``.
+
+    Measured in training mode (batch statistics, as at the first training step) on a copy
+    of ``model``, so neither its running statistics nor its mode change.
+
+    Parameters
+    ----------
+    model : nn.Module
+    x : Tensor, shape ``(B, C, H, W)``
+    """
+    probe = copy.deepcopy(model).train()
+    seen: list[torch.Tensor] = []
+    _, _, linear = _last_linear(probe)
+    handle = linear.register_forward_pre_hook(lambda _, args: seen.append(args[0]))
+    try:
+        probe(x)
+    finally:
+        handle.remove()
+    return float(seen[-1].flatten(1).float().norm(dim=1).mean())
+
+
+def scale_classifier_input_(model: nn.Module, factor: float) -> nn.Module:
+    """Put a :class:`FixedScale` of ``factor`` before ``model``'s last ``nn.Linear``.
+
+    Issue 16's ``BN-logit-scale`` arm: a BN network whose classifier input is scaled as
+    SBN34's is at initialisation (chapter 06 derives that SBN34 is nearly a BN network
+    with a rescaled classifier input), to test whether that rescaling alone reproduces
+    what SBN does to accuracy. Returns ``model``, changed in place.
+    """
+    parent, name, linear = _last_linear(model)
+    setattr(parent, name, nn.Sequential(FixedScale(factor), linear))
+    return model
