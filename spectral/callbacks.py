@@ -492,8 +492,8 @@ class MaskStatistics:
         fractions = mask_sparsity(model)
         if not fractions:
             raise ValueError(
-                f"{type(model).__name__} holds no FrequencyMask; build it with masks "
-                "(e.g. create('resnet20', masks=True)) or leave MaskStatistics out"
+                f"{type(model).__name__} holds no FrequencyMask; attach masks first "
+                "(spectral.masks.add_masks_(model, input_size)) or leave MaskStatistics out"
             )
         return {
             self.key: fractions,

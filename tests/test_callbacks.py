@@ -22,7 +22,7 @@ from spectral.callbacks import (
 )
 from spectral.corruptions import corrupt
 from spectral.data import TensorLoader
-from spectral.masks import FrequencyMask, named_masks
+from spectral.masks import FrequencyMask, add_masks_, named_masks
 from spectral.models import create, norm_variant
 from spectral.norm import SpectralBatchNorm2d
 from spectral.parametrize import spectral_parametrize
@@ -434,7 +434,7 @@ def test_corruption_accuracy_needs_a_tensor_loader():
 
 def test_callbacks_in_fit_give_json_metrics_every_epoch():
     torch.manual_seed(3)
-    net = create("resnet20", num_classes=3, width=0.125, masks=True)
+    net = add_masks_(create("resnet20", num_classes=3, width=0.125), (32, 32))
     g = torch.Generator().manual_seed(8)
     images = torch.randint(0, 256, (12, 3, 32, 32), generator=g, dtype=torch.uint8)
     labels = torch.randint(0, 3, (12,), generator=g)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -213,6 +215,20 @@ def test_create_passes_keyword_arguments():
     assert model.fc.out_features == 100 and model.conv1.out_channels == 8
     with pytest.raises(TypeError, match="unexpected keyword argument 'depth'"):
         create("resnet20", depth=32)
+
+
+@pytest.mark.parametrize("name", ["resnet20", "lenet_cifar"])
+def test_models_take_no_masks_argument(name):
+    """Masks are attached after construction (spectral.masks.add_masks_), not built in."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'masks'"):
+        create(name, masks=True)
+
+
+def test_models_do_not_import_the_mask_layers():
+    script = "import sys, spectral.models; print('spectral.masks' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert done.stdout.strip() == "False"
 
 
 # --- parameter counts at width 1 (construction only, no forward) ---------------------------

@@ -65,12 +65,11 @@ import torch
 from spectral.callbacks import MaskStatistics, corruption_accuracy
 from spectral.corruptions import GaussianNoiseLoader
 from spectral.masks import (
-    FrequencyMask,
-    attach_mask_clipping,
+    add_masks_,
+    attach_mask_clipping_,
     mask_param_group_,
     mask_sparsity,
     named_masks,
-    set_random_drop_,
 )
 from spectral.models import create
 from spectral.recipe import StandardRun
@@ -84,22 +83,18 @@ loaders = run.loaders()
 train_loader = GaussianNoiseLoader(loaders.train, gauss_sigma, seed=run.seed) \
     if variant == "gauss" else None
 net = create(model, num_classes=loaders.num_classes, in_channels=loaders.in_channels,
-             width=width, **({"masks": True} if masked else {}))
-if masked:
-    for module in net.modules():
-        if isinstance(module, FrequencyMask):
-            module.init_mean, module.init_std = mask_init_mean, mask_init_std
-            module.reset_parameters()
-            module.binarize = variant != "masks_continuous"
-    if variant == "masks_random_drop":
-        set_random_drop_(net, drop_p)
+             width=width)
+if masked:  # every convolution gets a mask on its output spectrum, sized for 32×32 images
+    add_masks_(net, (32, 32), init_mean=mask_init_mean, init_std=mask_init_std,
+               binarize=variant != "masks_continuous",
+               random_drop=drop_p if variant == "masks_random_drop" else 0.0)
 
 
 # %%
 def mask_hook(optimizer):
     """Masks in their own parameter group, clipped to [0, 1] after every step (Alg. 1)."""
     mask_param_group_(optimizer, net, lr_scale=mask_lr_scale, weight_decay=mask_weight_decay)
-    attach_mask_clipping(optimizer, net)
+    attach_mask_clipping_(optimizer, net)
 
 
 outcome = run.train(net, loaders, train_loader=train_loader,

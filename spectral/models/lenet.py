@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from torch import nn
 
-from spectral.masks import add_masks_
 from spectral.models._layers import (
     ConvNet,
     NormLayer,
@@ -122,7 +121,6 @@ def lenet_cifar(
     in_channels: int = 3,
     width: float = 1.0,
     norm_layer: NormLayer | None = None,
-    masks: bool = False,
 ) -> LeNet:
     """MatConvNet's CIFAR-10 LeNet (4 conv + 1 fc, max and average pools); 145,578 parameters.
 
@@ -137,11 +135,6 @@ def lenet_cifar(
     norm_layer : callable or None
         ``(num_features, stage) -> nn.Module`` right after convolution ``stage`` (1–4);
         default ``None``: none, as in the paper.
-    masks : bool
-        Learned binarized frequency masks (the mask paper, Table 1): every convolution
-        becomes a :class:`spectral.masks.MaskedConv2d` (a shared
-        :class:`~spectral.masks.FrequencyMask` on its output spectrum, before the norm);
-        the masks' latent parameters get learning-rate multiplier 1.
 
     Returns
     -------
@@ -150,6 +143,14 @@ def lenet_cifar(
         Its ``lr_multipliers`` are MatConvNet's: 0.1 for the convolutions' weights and 2
         for their biases, 0.01 and 0.2 for the fc layer (the paper's learning rates,
         0.05 and its multiples, are the base rates these multiply).
+
+    Notes
+    -----
+    The mask paper's Table 1 network is this model with learned frequency masks attached
+    after construction, ``spectral.masks.add_masks_(lenet_cifar(), (32, 32))``: every
+    convolution becomes a masked one (a shared mask on its output spectrum, before the
+    norm) under the same name, so ``lr_multipliers`` still apply, and the masks' latent
+    parameters, not listed, get multiplier 1.
     """
     _check(num_classes, in_channels, width)
     check_norm_layer(norm_layer, range(1, 5), "lenet_cifar")
@@ -186,6 +187,4 @@ def lenet_cifar(
     for layer, (weight, bias) in zip((*convs, fc), [(0.1, 2.0)] * 4 + [(0.01, 0.2)], strict=True):
         model.lr_multipliers[f"{names[layer]}.weight"] = weight
         model.lr_multipliers[f"{names[layer]}.bias"] = bias
-    if masks:
-        add_masks_(model, (32, 32))
     return model

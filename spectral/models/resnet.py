@@ -22,7 +22,6 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1, conv3x3
 
-from spectral.masks import add_masks_
 from spectral.models._layers import (
     NormLayer,
     batch_norm,
@@ -256,7 +255,6 @@ def resnet20(
     in_channels: int = 3,
     width: float = 1.0,
     norm_layer: NormLayer | None = batch_norm,
-    masks: bool = False,
 ) -> CifarResNet:
     """He et al. (2016) §4.2 CIFAR ResNet-20: 3 × 3 basic blocks, 16/32/64 channels, 0.27 M.
 
@@ -264,19 +262,11 @@ def resnet20(
     ----------
     num_classes, in_channels, width, norm_layer
         As :func:`resnet18`.
-    masks : bool
-        Learned binarized frequency masks (the mask paper, Table 2): every convolution
-        becomes a :class:`spectral.masks.MaskedConv2d`, i.e. a
-        :class:`~spectral.masks.FrequencyMask` (one mask per layer, shared by its
-        channels) on its output spectrum, before the norm. The masks are sized for
-        32×32 inputs, so the model then accepts only those. Clip them after each
-        optimizer step (:func:`spectral.masks.attach_mask_clipping`).
 
     Returns
     -------
     CifarResNet
-        ``(N, in_channels, H, W) -> (N, num_classes)``; 269,722 parameters for 10 classes
-        (without masks).
+        ``(N, in_channels, H, W) -> (N, num_classes)``; 269,722 parameters for 10 classes.
 
     Notes
     -----
@@ -284,6 +274,11 @@ def resnet20(
     Shortcuts are option A (:class:`ZeroPadShortcut`), so they hold no normalisation.
     Initialisation: He et al. (2015) normal, ``std = sqrt(2 / (9 * out_channels))``, for the
     convolutions (as torchvision), PyTorch's default for the linear layer.
+
+    The mask paper's network (Table 2) is this model with learned frequency masks
+    attached after construction: ``spectral.masks.add_masks_(resnet20(), (32, 32))``
+    turns all 19 convolutions into masked ones (one mask per layer, before its norm),
+    sized for 32×32 inputs.
     """
     _check(num_classes, in_channels, width)
     check_norm_layer(norm_layer, range(4), "resnet20")
@@ -298,6 +293,4 @@ def resnet20(
         shortcut="zero_pad",
     )
     kaiming_normal_convs_(model, mode="fan_out")
-    if masks:
-        add_masks_(model, (32, 32))
     return model
