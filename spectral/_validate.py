@@ -27,8 +27,8 @@ views), forward and backward, with the values of the contiguous input. Spectral 
 Normalization's spatial form (``impl="spatial"``, the default), which sits between
 convolutions, returns its output and input gradient ``channels_last`` for a
 ``channels_last`` input (it computes on contiguous copies, which cost less than its
-reductions over strided maps). Frequency masks also keep ``channels_last``. Layers that end in an FFT or a matrix
-product over ``(H, W)`` (SBN's ``impl="fft"``, spectral pooling) return contiguous
+reductions over strided maps); so do frequency masks. Layers that end in an FFT or a
+matrix product over ``(H, W)`` (SBN's ``impl="fft"``, spectral pooling) return contiguous
 tensors rather than pay a copy (the spectral filters keep the layout of their
 coefficients, so a ``channels_last`` model gets ``channels_last`` filters); a following convolution
 takes them as they are, and its output is ``channels_last`` when its weight is.
