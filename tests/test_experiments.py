@@ -334,11 +334,12 @@ def test_runs_skip_done_redo_corrupt_and_record_failures(project):
     good.write_text('{"experiment": "tiny", "run_id": "smo')  # a half-written file
     assert ex.result_status(good) is None
     log.clear()
-    statuses = ex.run_experiment(runs[:1], results=results, cache=cache, log=log.append)
+    statuses = ex.run_experiment(runs[:1], devices=["cpu"], results=results, cache=cache,
+                                 log=log.append)  # one slot: the run's lines unprefixed
     assert statuses == {"smoke-fail=False-s0": "complete"} and ex.result_status(good) == "complete"
     assert "score 1.0" in log and json.loads(good.read_text())["final"]["resumed"] is True
     log.clear()
-    ex.run_experiment(runs[:1], results=results, cache=cache, log=log.append)
+    ex.run_experiment(runs[:1], devices=["cpu"], results=results, cache=cache, log=log.append)
     assert log == ["skip smoke-fail=False-s0: complete"]
 
 
@@ -374,7 +375,8 @@ def test_a_run_logs_the_unknown_parameter_of_a_profile_only(project):
     path.write_text(json.dumps(spec))
     log = []
     runs = ex.expand("tiny", "smoke", seeds=[0])
-    ex.run_experiment(runs, results=project / "results", cache=project / "cache", log=log.append)
+    ex.run_experiment(runs, devices=["cpu"], results=project / "results",
+                      cache=project / "cache", log=log.append)
     assert [line for line in log if "unknown parameter" in line] == [
         "Passed unknown parameter: epoch"
     ]
@@ -506,3 +508,12 @@ def test_an_installed_package_outside_a_checkout_says_where_the_experiments_are(
     monkeypatch.setattr(paths, "PROJECT", None)
     with pytest.raises(ex.ExperimentError, match="clone the repository"):
         ex.expand("baseline", "smoke")
+
+
+def test_the_default_cpu_arrangement_is_two_slots_with_half_the_cores_each(monkeypatch):
+    """benchmarks/engine.py: two one-thread runs finish a grid sooner on 2 cores."""
+    from spectral.experiments import slots
+
+    monkeypatch.setattr(slots, "cpu_count", lambda: 2)
+    assert slots.devices(None) == ["cpu", "cpu"]
+    assert slots.threads_per_slot(slots.devices(None)) == 1

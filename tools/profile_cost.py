@@ -44,6 +44,7 @@ def measure(experiment: str, profile: str, threads: int) -> dict:
             kernel_name="python3", language="python", cwd=str(PROJECT), progress_bar=False,
         )
         record = json.loads(result.read_text())
+    load_end = os.getloadavg()[0]
     epoch_s = record["metrics"][0]["epoch_time_s"]
     setup_s = record["wall_time_s"] - epoch_s
     epochs = run.params["epochs"]
@@ -55,8 +56,9 @@ def measure(experiment: str, profile: str, threads: int) -> dict:
         "runs": len(runs),
         "grid_h": round(run_h * len(runs), 1),
         "measured": f"{time.strftime('%Y-%m-%d')}, {platform.machine()} CPU, {threads} threads, "
-                    f"one run at a time, point {run.run_id}, load average {load:.1f} at start "
-                    "(a load above the thread count inflates the times)",
+                    f"one run at a time, point {run.run_id}, load average {load:.1f} at start, "
+                    f"{load_end:.1f} at the end (a load above the thread count inflates "
+                    "the times)",
     }
 
 
