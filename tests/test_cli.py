@@ -104,10 +104,10 @@ def test_ctrl_c_stops_the_kernel_keeps_the_checkpoint_and_exits_130(project):
         start_new_session=True,  # the signal goes to the runner only: it must pass it on
     )
     try:
-        assert _wait_for(lambda: checkpoint.exists() and checkpoint.read_text(), 60)
+        assert _wait_for(lambda: checkpoint.exists() and checkpoint.read_text(), 180)
         kernel = int(checkpoint.read_text())
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=180)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
