@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 from spectral import experiments as ex
@@ -105,6 +106,10 @@ def _run(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (2: a bad request, 130: Ctrl-C)."""
+    # A process started in the background by a shell inherits SIGINT ignored, and Python
+    # then raises no KeyboardInterrupt: restore it, so Ctrl-C (or a forwarded SIGINT)
+    # always stops the runner and its runs as documented.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = _parser().parse_args(argv)
     if args.command == "_execute":
         return ex.execute_spec(args.spec)
