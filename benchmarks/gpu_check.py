@@ -47,38 +47,15 @@ from torch import nn
 from spectral._io import atomic_write
 from spectral.masks import FrequencyMask, MaskedConv2d
 from spectral.models import norm_variant, resnet18, resnet20
-from spectral.norm import SpectralBatchNorm2d
 from spectral.parametrize import spectral_parametrize
-from spectral.pooling import SpectralPool2d, spectral_pool
+from spectral.pooling import SpectralPool2d
+from spectral.testing import FixedRadiusPool, randomized_sbn
 
 TOLERANCE = {torch.bfloat16: 1e-2, torch.float16: 3e-3}
 BUDGET_S = 8 * 60
 CIFAR_TRAIN = 50_000
 WARMUP = 3
 RESULTS = Path(__file__).resolve().parents[1] / "data" / "results" / "gpu_check"
-
-
-class _Pool(nn.Module):
-    """:func:`spectral_pool` with a fixed frequency-dropout radius (deterministic)."""
-
-    def __init__(self, size: tuple[int, int], radius: tuple[int, int]):
-        super().__init__()
-        self.size, self.radius = size, radius
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return spectral_pool(x, self.size, radius=self.radius)
-
-
-def _sbn(impl: str, train: bool) -> nn.Module:
-    """SBN with random affine parameters and running statistics, 64 channels."""
-    module = SpectralBatchNorm2d(64, impl=impl)
-    with torch.no_grad():
-        module.weight.uniform_(0.5, 1.5)
-        module.bias.normal_()
-        module.running_mean.normal_()
-        module.running_mean_imag.normal_()
-        module.running_var.uniform_(0.5, 2.0)
-    return module.train(train)
 
 
 def _masked_conv() -> nn.Module:
@@ -91,16 +68,16 @@ def _masked_conv() -> nn.Module:
 
 #: name: (layer factory, input shape); ResNet-like shapes at batch 16.
 LAYERS: dict[str, tuple[Callable[[], nn.Module], tuple[int, int, int, int]]] = {
-    "SBN spatial train": (lambda: _sbn("spatial", True), (16, 64, 16, 16)),
-    "SBN spatial train odd": (lambda: _sbn("spatial", True), (16, 64, 7, 7)),
-    "SBN spatial eval": (lambda: _sbn("spatial", False), (16, 64, 16, 16)),
-    "SBN fft train": (lambda: _sbn("fft", True), (16, 64, 16, 16)),
-    "SBN fft eval": (lambda: _sbn("fft", False), (16, 64, 7, 7)),
+    "SBN spatial train": (lambda: randomized_sbn(64, "spatial", True), (16, 64, 16, 16)),
+    "SBN spatial train odd": (lambda: randomized_sbn(64, "spatial", True), (16, 64, 7, 7)),
+    "SBN spatial eval": (lambda: randomized_sbn(64, "spatial", False), (16, 64, 16, 16)),
+    "SBN fft train": (lambda: randomized_sbn(64, "fft", True), (16, 64, 16, 16)),
+    "SBN fft eval": (lambda: randomized_sbn(64, "fft", False), (16, 64, 7, 7)),
     "pool 32->27 (odd)": (lambda: SpectralPool2d(27), (16, 32, 32, 32)),
     "pool 32->16 (even)": (lambda: SpectralPool2d(16), (16, 32, 32, 32)),
     "pool 32->24x19": (lambda: SpectralPool2d((24, 19)), (16, 32, 32, 32)),
     "pool fft 32->24x19": (lambda: SpectralPool2d((24, 19), impl="fft"), (16, 32, 32, 32)),
-    "pool radius 27/(14,12)": (lambda: _Pool((27, 27), (14, 12)), (16, 32, 32, 32)),
+    "pool radius 27/(14,12)": (lambda: FixedRadiusPool((27, 27), (14, 12)), (16, 32, 32, 32)),
     "FrequencyMask": (lambda: FrequencyMask(32, 32), (16, 32, 32, 32)),
     "FrequencyMask per-channel": (lambda: FrequencyMask(16, 16, channels=64), (16, 64, 16, 16)),
     "MaskedConv2d": (_masked_conv, (16, 32, 32, 32)),

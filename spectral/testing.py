@@ -25,11 +25,13 @@ from torch import nn
 from spectral.fft import centered, naive_dft2, naive_idft2, uncentered
 
 __all__ = [
+    "FixedRadiusPool",
     "centred_resize",
     "conv_model",
     "dft_amplitude",
     "pool_gradient_reference",
     "randn",
+    "randomized_sbn",
     "resize_reference",
 ]
 
@@ -100,3 +102,35 @@ def dft_amplitude(x: torch.Tensor) -> torch.Tensor:
     """``|DFT|`` (unnormalised) of the last two dims, centred, by dense DFT matrices."""
     h, w = x.shape[-2:]
     return centered(naive_dft2(x)).abs() * math.sqrt(h * w)
+
+
+class FixedRadiusPool(torch.nn.Module):
+    """:func:`~spectral.pooling.spectral_pool` with a fixed frequency-dropout radius.
+
+    Deterministic, unlike :class:`~spectral.pooling.SpectralPool2d`'s sampled radius: for
+    comparing the layer under autocast or another memory format with a reference.
+    """
+
+    def __init__(self, size, radius=None, impl: str = "matrix"):
+        super().__init__()
+        self.size, self.radius, self.impl = size, radius, impl
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from spectral.pooling import spectral_pool
+
+        return spectral_pool(x, self.size, radius=self.radius, impl=self.impl)
+
+
+def randomized_sbn(channels: int, impl: str, train: bool) -> torch.nn.Module:
+    """A :class:`~spectral.norm.SpectralBatchNorm2d` with random affine parameters and
+    random running statistics (used in eval mode), so no term of the layer is trivial."""
+    from spectral.norm import SpectralBatchNorm2d
+
+    module = SpectralBatchNorm2d(channels, impl=impl)
+    with torch.no_grad():
+        module.weight.uniform_(0.5, 1.5)
+        module.bias.normal_()
+        module.running_mean.normal_()
+        module.running_mean_imag.normal_()
+        module.running_var.uniform_(0.5, 2.0)
+    return module.train(train)

@@ -32,7 +32,8 @@ from spectral.masks import FrequencyMask, MaskedConv2d
 from spectral.models import norm_variant, resnet18
 from spectral.norm import SpectralBatchNorm2d
 from spectral.parametrize import spectral_parametrize
-from spectral.pooling import SpectralPool2d, spectral_pool
+from spectral.pooling import SpectralPool2d
+from spectral.testing import FixedRadiusPool, randomized_sbn
 
 BF16, F32, F64 = torch.bfloat16, torch.float32, torch.float64
 TOLERANCE = {F32: 1e-6, BF16: 1e-2}
@@ -48,27 +49,8 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-class FunctionalPool(nn.Module):
-    """:func:`spectral_pool` with fixed arguments, so that it is a case like the layers."""
-
-    def __init__(self, size, radius=None, impl="matrix"):
-        super().__init__()
-        self.size, self.radius, self.impl = size, radius, impl
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return spectral_pool(x, self.size, radius=self.radius, impl=self.impl)
-
-
 def sbn(impl: str, train: bool) -> nn.Module:
-    """An SBN with random affine parameters and (for eval) random running statistics."""
-    module = SpectralBatchNorm2d(4, impl=impl)
-    with torch.no_grad():
-        module.weight.uniform_(0.5, 1.5)
-        module.bias.normal_()
-        module.running_mean.normal_()
-        module.running_mean_imag.normal_()
-        module.running_var.uniform_(0.5, 2.0)
-    return module.train(train)
+    return randomized_sbn(4, impl, train)
 
 
 def relaxed(mask: FrequencyMask) -> FrequencyMask:
@@ -100,7 +82,7 @@ CASES: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
     "pool-even": (lambda: SpectralPool2d(4), (2, 3, 8, 8)),
     "pool-non-square": (lambda: SpectralPool2d((6, 5)), (2, 3, 9, 8)),
     "pool-fft-non-square": (lambda: SpectralPool2d((6, 5), impl="fft"), (2, 3, 9, 8)),
-    "spectral_pool-radius": (lambda: FunctionalPool((6, 6), radius=(4, 3)), (2, 3, 8, 9)),
+    "spectral_pool-radius": (lambda: FixedRadiusPool((6, 6), radius=(4, 3)), (2, 3, 8, 9)),
     "mask-shared": (lambda: FrequencyMask(6, 7), (2, 3, 6, 7)),
     "mask-per-channel-relaxed": (lambda: relaxed(FrequencyMask(6, 8, channels=3)), (2, 3, 6, 8)),
     "masked_conv": (masked_conv, (2, 3, 6, 7)),
