@@ -32,7 +32,7 @@ from spectral.corruptions import CORRUPTIONS, corrupt
 from spectral.data import TensorLoader
 from spectral.masks import mask_sparsity
 from spectral.norm import SpectralBatchNorm2d
-from spectral.parametrize import spectral_basis
+from spectral.parametrize import SpectralWeight, is_spectral, spectral_basis
 from spectral.train import evaluate
 
 __all__ = [
@@ -362,7 +362,10 @@ class FilterSparsity:
       Adam moves" of Rippel et al., Fig. 3c, in this reading. The callback keeps a copy
       of the filters of the epoch it last saw; the values appear from the epoch after the
       first call (or after :meth:`remember`, e.g. on the initial model for epoch 1) and
-      are skipped when the last call was not the previous epoch (after a resume).
+      are skipped when the last call was not the previous epoch (after a resume);
+    * when the layer is parametrized with ``basis="random"``
+      (:func:`spectral.parametrize.spectral_parametrize`), the same energy and movement
+      values with suffix ``_random``, in the layer's own rotated coordinates.
 
     Parameters
     ----------
@@ -417,7 +420,7 @@ class FilterSparsity:
             snapshot_epoch,
         )
         self.moved_threshold, self.key = moved_threshold, key
-        self._previous: tuple[int, torch.Tensor, torch.Tensor] | None = None
+        self._previous: tuple[int, dict[str, torch.Tensor]] | None = None
 
     @staticmethod
     def conv(model: nn.Module) -> nn.Conv2d:
@@ -431,34 +434,44 @@ class FilterSparsity:
             "convolution's filters"
         )
 
-    def coordinates(self, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(f, θ)`` of the first convolution: float64 CPU tensors ``(out, in, k·k)``."""
+    def coordinates(self, model: nn.Module) -> dict[str, torch.Tensor]:
+        """The first convolution's filters in each basis: float64 CPU ``(out, in, k·k)``.
+
+        Keys ``"spatial"`` (``f``) and ``"spectral"`` (``θ = Bᵀ f``), and ``"random"``
+        (``f`` in the layer's own rotation) when the layer is parametrized with
+        ``basis="random"``: the coordinates its optimiser moves.
+        """
         conv = self.conv(model)
         with torch.no_grad():
             spatial = conv.weight.detach().to(device="cpu", dtype=torch.float64).flatten(-2)
-        return spatial, spatial @ spectral_basis(tuple(conv.kernel_size))
+        out = {"spatial": spatial, "spectral": spatial @ spectral_basis(tuple(conv.kernel_size))}
+        for param in conv.parametrizations["weight"] if is_spectral(conv) else ():
+            if isinstance(param, SpectralWeight) and param.basis_name == "random":
+                out["random"] = spatial @ param.basis(torch.float64, torch.device("cpu"))
+        return out
 
     def remember(self, model: nn.Module, epoch: int = 0) -> None:
         """Keep ``model``'s filters as those of ``epoch`` (default 0: before training)."""
-        spatial, spectral = self.coordinates(model)
-        self._previous = (epoch, spatial, spectral)
+        self._previous = (epoch, self.coordinates(model))
 
     def __call__(self, epoch: int, model: nn.Module, metrics: dict | None = None) -> dict:
-        spatial, spectral = self.coordinates(model)
+        coordinates = self.coordinates(model)
         top, k = f"top{100 * self.fraction:g}", self.key
         out: dict = {
-            f"{k}_{top}_energy_spatial": top_energy(spatial, self.fraction),
-            f"{k}_{top}_energy_spectral": top_energy(spectral, self.fraction),
+            f"{k}_{top}_energy_{basis}": top_energy(c, self.fraction)
+            for basis, c in coordinates.items()
         }
         if self.moved_threshold is not None:
             if self._previous is not None and self._previous[0] == epoch - 1:
-                _, old_spatial, old_spectral = self._previous
-                t = self.moved_threshold
-                out[f"{k}_moved_spatial"] = _moved_fraction(spatial, old_spatial, t)
-                out[f"{k}_moved_spectral"] = _moved_fraction(spectral, old_spectral, t)
-            self._previous = (epoch, spatial, spectral)
+                old = self._previous[1]
+                for basis, c in coordinates.items():
+                    if basis in old:
+                        t = self.moved_threshold
+                        out[f"{k}_moved_{basis}"] = _moved_fraction(c, old[basis], t)
+            self._previous = (epoch, coordinates)
         if self.snapshot and epoch == self.snapshot_epoch:
             kernel = tuple(self.conv(model).kernel_size)
+            spatial = coordinates["spatial"]
             out[f"{k}_filters"] = spatial[: self.snapshot].unflatten(-1, kernel).tolist()
         return out
 

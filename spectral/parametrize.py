@@ -33,6 +33,14 @@ it keeps the layer's current filters and hence its function. :func:`spectral_par
 registers it on every eligible ``nn.Conv2d`` of a model;
 ``torch.nn.utils.parametrize.remove_parametrizations(conv, "weight")`` undoes it.
 
+The random-rotation control
+---------------------------
+Any orthogonal ``B`` leaves SGD's trajectory unchanged, so Adam's speed-up in the Fourier
+basis could come from the Fourier basis or from *any* rotation away from the pixel axes.
+``basis="random"`` asks which: the same parametrization with a fixed Haar-random
+orthogonal ``B`` (:func:`random_basis`, seeded; :func:`spectral_parametrize` derives one
+seed per layer from its name), whose coordinates are no frequencies at all.
+
 1×1 kernels: the DFT of a single number is that number (``B = [[1]]``), so the spectral
 basis *is* the spatial one and the parameterization would change nothing. Asking for it
 on a 1×1 convolution directly raises ``ValueError``; when :func:`spectral_parametrize`
@@ -50,9 +58,12 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from spectral._io import derive_seed
 from spectral._validate import (
     FLOATING,
+    check_choice,
     check_floating,
+    check_int,
     check_pair,
     compute_dtype,
     in_compute_dtype,
@@ -60,12 +71,18 @@ from spectral._validate import (
 from spectral.fft import CONJUGATE, FREE, centered, mirror, symmetry_pattern
 
 __all__ = [
+    "BASES",
     "SpectralWeight",
     "is_spectral",
+    "random_basis",
     "spectral_basis",
     "spectral_coefficients",
     "spectral_parametrize",
 ]
+
+#: The bases :class:`SpectralWeight` can learn filters in: the orthogonal real DFT
+#: basis, or a seeded random rotation (the control; see the module doc).
+BASES = ("spectral", "random")
 
 
 def _spectrum(theta: torch.Tensor) -> torch.Tensor:
@@ -124,6 +141,50 @@ def spectral_basis(
     return _basis64(h, w).to(dtype=dtype, device=device)
 
 
+@functools.cache
+def _random64(h: int, w: int, seed: int) -> torch.Tensor:
+    gaussian = torch.randn(
+        h * w, h * w, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
+    q, r = torch.linalg.qr(gaussian)
+    return (q * torch.sign(torch.diagonal(r))).contiguous()  # Haar: fix R's signs
+
+
+def random_basis(
+    kernel_size: int | tuple[int, int],
+    *,
+    seed: int,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """A seeded Haar-random orthogonal matrix ``B``, the control basis ``f = B θ``.
+
+    The Q factor of the QR decomposition of a ``(h·w) × (h·w)`` standard Gaussian matrix
+    (drawn from ``torch.Generator().manual_seed(seed)``), its columns' signs fixed so that
+    ``R`` has a positive diagonal, which makes ``B`` uniformly (Haar) distributed on the
+    orthogonal group (Mezzadri 2007, "How to generate random matrices from the classical
+    compact groups", §5). Built in float64, then cast; ``Bᵀ B = I``.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        Filter size ``(h, w)``.
+    seed : int
+        The same seed gives the same matrix on every machine.
+    dtype : torch.dtype, default float64
+    device : torch.device or str, optional
+
+    Returns
+    -------
+    Tensor, shape ``(h·w, h·w)``
+    """
+    h, w = check_pair("kernel_size", kernel_size)
+    check_int("seed", seed, minimum=0)
+    if dtype not in FLOATING:
+        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
+    return _random64(h, w, seed).to(dtype=dtype, device=device)
+
+
 class SpectralWeight(nn.Module):
     """Parametrization ``θ ↦ f = F⁻¹ X(θ)`` of ``h × w`` filters by their spectra.
 
@@ -137,6 +198,12 @@ class SpectralWeight(nn.Module):
     ----------
     kernel_size : int or (int, int)
         ``(h, w)``, not ``(1, 1)`` (where the map is the identity; see the module doc).
+    basis : {"spectral", "random"}
+        ``"spectral"``: ``B`` is :func:`spectral_basis` and ``θ`` are the filter's
+        spectral coordinates; ``"random"``: ``B`` is :func:`random_basis` of ``seed``, the
+        rotation control (``θ`` are then no frequencies, only ``h·w`` rotated coordinates).
+    seed : int, optional
+        The random basis's seed; required with ``basis="random"``, refused otherwise.
 
     Notes
     -----
@@ -153,7 +220,12 @@ class SpectralWeight(nn.Module):
     filters. ``right_inverse`` keeps the layout in the same way.
     """
 
-    def __init__(self, kernel_size: int | tuple[int, int]):
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        basis: str = "spectral",
+        seed: int | None = None,
+    ):
         super().__init__()
         self.kernel_size = check_pair("kernel_size", kernel_size)
         if self.kernel_size == (1, 1):
@@ -162,16 +234,32 @@ class SpectralWeight(nn.Module):
                 "would change nothing; leave 1×1 convolutions spatial (spectral_parametrize "
                 "skips them when it walks a model)"
             )
+        self.basis_name = check_choice("basis", basis, BASES)
+        if basis == "random":
+            if seed is None:
+                raise ValueError("basis='random' needs seed=, the int that fixes the rotation")
+            check_int("seed", seed, minimum=0)
+        elif seed is not None:
+            raise ValueError(
+                f"seed={seed!r} is only for basis='random'; the {basis!r} basis is fixed"
+            )
+        self.seed = seed
         self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}"
+        seed = "" if self.seed is None else f", seed={self.seed}"
+        return f"kernel_size={self.kernel_size}, basis={self.basis_name!r}{seed}"
 
     def basis(self, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
         """``B`` in ``dtype`` on ``device``, shape ``(h·w, h·w)`` (cached)."""
         key = (dtype, torch.device(device))
         if key not in self._cache:
-            self._cache[key] = spectral_basis(self.kernel_size, dtype=dtype, device=device)
+            options = {"dtype": dtype, "device": device}
+            self._cache[key] = (
+                spectral_basis(self.kernel_size, **options)
+                if self.basis_name == "spectral"
+                else random_basis(self.kernel_size, seed=self.seed, **options)
+            )
         return self._cache[key]
 
     def _check(self, name: str, x: torch.Tensor) -> None:
@@ -232,7 +320,8 @@ def _is_channels_last(x: torch.Tensor) -> bool:
 
 
 def is_spectral(conv: nn.Module) -> bool:
-    """Whether ``conv``'s ``weight`` is parametrized by a :class:`SpectralWeight`."""
+    """Whether ``conv``'s ``weight`` is parametrized by a :class:`SpectralWeight` (in
+    either basis; its ``basis_name`` says which)."""
     if not isinstance(conv, nn.Module):
         raise TypeError(f"conv must be an nn.Module, got {type(conv).__name__}")
     if not parametrize.is_parametrized(conv, "weight"):
@@ -246,7 +335,9 @@ def _eligible(module: nn.Module) -> list[nn.Conv2d]:
     ]
 
 
-def spectral_parametrize(module: nn.Module) -> nn.Module:
+def spectral_parametrize(
+    module: nn.Module, *, basis: str = "spectral", seed: int = 0
+) -> nn.Module:
     """Learn every ``nn.Conv2d`` filter of ``module`` by its spectrum, in place.
 
     Registers :class:`SpectralWeight` on the ``weight`` of ``module`` itself if it is a
@@ -260,6 +351,14 @@ def spectral_parametrize(module: nn.Module) -> nn.Module:
     ----------
     module : nn.Module
         A ``nn.Conv2d`` or a model containing some.
+    basis : {"spectral", "random"}
+        The coordinates (see :class:`SpectralWeight`): ``"random"`` gives each layer its
+        own fixed random rotation instead of the DFT, the control for the basis.
+    seed : int
+        With ``basis="random"``, the layer named ``name`` (as in ``named_modules()``;
+        ``""`` for ``module`` itself) gets ``random_basis(seed=derive_seed(seed, name))``,
+        so a model's rotations are fixed by ``seed`` and its structure; ignored for
+        ``"spectral"``.
 
     Returns
     -------
@@ -277,6 +376,8 @@ def spectral_parametrize(module: nn.Module) -> nn.Module:
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    check_choice("basis", basis, BASES)
+    check_int("seed", seed, minimum=0)
     if isinstance(module, nn.Conv2d) and tuple(module.kernel_size) == (1, 1):
         raise ValueError(
             "a 1×1 convolution's spectrum is its weight, so spectral parameterization "
@@ -295,8 +396,12 @@ def spectral_parametrize(module: nn.Module) -> nn.Module:
             f"call spectral_parametrize once (remove with "
             f"torch.nn.utils.parametrize.remove_parametrizations(conv, 'weight'))"
         )
+    names = {m: name for name, m in module.named_modules()}
     for conv in convs:
-        parametrize.register_parametrization(conv, "weight", SpectralWeight(conv.kernel_size))
+        layer_seed = derive_seed(seed, names[conv]) if basis == "random" else None
+        parametrize.register_parametrization(
+            conv, "weight", SpectralWeight(conv.kernel_size, basis, layer_seed)
+        )
     return module
 
 

@@ -85,6 +85,11 @@ class TrainConfig:
         line and trains eagerly.
     divergence_factor : float
         See the module's divergence rule.
+    patience : int
+        Stopping rule: end the run once ``patience`` epochs in a row brought no new best
+        ``val_accuracy`` (a callback must record it, as :class:`spectral.recipe.StandardRun`
+        does for its validation split); ``epochs`` is then the most it trains. 0 (the
+        default) trains all ``epochs``.
     """
 
     epochs: int
@@ -101,6 +106,7 @@ class TrainConfig:
     channels_last: bool = False
     torch_compile: bool = False
     divergence_factor: float = 10.0
+    patience: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "milestones", tuple(self.milestones))
@@ -130,6 +136,8 @@ class TrainConfig:
             yield f"amp must be None, 'bf16' or 'fp16', got {self.amp!r}"
         if not _is_real(self.divergence_factor) or self.divergence_factor <= 1:
             yield f"divergence_factor must be a finite number > 1, got {self.divergence_factor!r}"
+        if not _is_int(self.patience) or self.patience < 0:
+            yield f"patience must be an int >= 0 (0: no early stop), got {self.patience!r}"
 
     def _milestone_problems(self):
         m = self.milestones
@@ -299,7 +307,10 @@ def _load_checkpoint(path: Path | None, config: TrainConfig, device, log) -> dic
         _move_aside(path, "is not a checkpoint of this training loop", log)
         return None
     saved, wanted = dict(state["config"]), asdict(config)
-    changed = sorted(k for k in wanted if k != "epochs" and saved.get(k, object()) != wanted[k])
+    # A field the checkpoint lacks was added to TrainConfig later: at its default it
+    # describes the behaviour the run had.
+    saved = asdict(TrainConfig(epochs=config.epochs)) | saved
+    changed = sorted(k for k in wanted if k != "epochs" and saved[k] != wanted[k])
     if changed:
         _move_aside(path, f"was written with other settings ({', '.join(changed)})", log)
         return None
@@ -307,6 +318,16 @@ def _load_checkpoint(path: Path | None, config: TrainConfig, device, log) -> dic
         _move_aside(path, f"holds {len(state['history'])} epochs, more than {config.epochs}", log)
         return None
     return state
+
+
+def _plateaued(history: list[dict], patience: int) -> bool:
+    """Whether the last ``patience`` epochs of ``history`` brought no new best
+    ``val_accuracy`` (never with ``patience`` 0; NaN scores count as no improvement)."""
+    if not patience or len(history) <= patience:
+        return False
+    scores = [m.get("val_accuracy", math.nan) for m in history]
+    best = max(range(len(scores)), key=lambda i: -math.inf if math.isnan(scores[i]) else scores[i])
+    return len(history) - 1 - best >= patience
 
 
 def _restore(state: dict, model, optimizer, scheduler, scaler) -> None:
@@ -505,6 +526,10 @@ def fit(
     for epoch in range(len(history) + 1, config.epochs + 1):
         if status != "complete":
             break
+        if _plateaued(history, config.patience):
+            log(f"no new best val_accuracy in {config.patience} epochs: stopped after "
+                f"epoch {epoch - 1} (patience={config.patience})")
+            break
         for loader in (train_loader, test_loader):
             if hasattr(loader, "set_epoch"):
                 loader.set_epoch(epoch)
@@ -535,6 +560,12 @@ def fit(
             metrics |= {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}
             for callback in callbacks:
                 metrics |= callback(epoch, model, metrics) or {}
+            if config.patience and "val_accuracy" not in metrics:
+                raise ValueError(
+                    f"patience={config.patience} stops on val_accuracy, which no callback "
+                    "recorded; give the run a validation split (StandardRun's val_fraction "
+                    "> 0) or set patience=0"
+                )
         metrics["epoch_time_s"] = time.perf_counter() - start
         history.append(metrics)
         elapsed = previous_time + time.perf_counter() - segment_start

@@ -266,6 +266,27 @@ def test_filter_sparsity_spectral_coordinates_are_the_parametrized_ones():
     assert out == pytest.approx(spatial, rel=1e-6)  # same filters, re-expressed
 
 
+def test_filter_sparsity_reports_the_random_rotation_it_is_trained_in():
+    torch.manual_seed(1)
+    net = create("rippel_generic", num_classes=3, width=0.05, kernel_size=3, input_size=8)
+    spectral_parametrize(net, basis="random", seed=2)
+    first = next(m for m in net.modules() if isinstance(m, nn.Conv2d))
+    sparsity = FilterSparsity(fraction=0.5, moved_threshold=0.01)
+    sparsity.remember(net)
+    with torch.no_grad():
+        first.parametrizations.weight.original[0, 0, 0, 0] += 1.0  # one rotated coordinate
+    out = sparsity(1, net, {})
+    theta = first.parametrizations.weight.original.detach().flatten(-2)  # what Adam moves
+    assert out["conv1_top50_energy_random"] == pytest.approx(top_energy(theta, 0.5), rel=1e-6)
+    n = theta.numel()
+    assert out["conv1_moved_random"] == pytest.approx(1 / n)  # only that coordinate moved
+    assert out["conv1_moved_spatial"] > 1 / n  # a rotated coordinate moves many pixels
+    spectral = create("rippel_generic", num_classes=3, width=0.05, kernel_size=3, input_size=8)
+    spectral_parametrize(spectral)
+    assert set(FilterSparsity(fraction=0.5)(1, spectral, {})) == {
+        "conv1_top50_energy_spatial", "conv1_top50_energy_spectral"}
+
+
 def test_top_energy_by_hand():
     rows = torch.tensor([[3.0, 4.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
     # top 2 of 4: 25/25, 2/4, 0 (an all-zero row counts as 0)

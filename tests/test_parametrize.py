@@ -17,10 +17,12 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from spectral import experiments as ex
+from spectral._io import derive_seed
 from spectral.fft import CONJUGATE, FREE, REAL, centered, naive_dft2, symmetry_pattern
 from spectral.parametrize import (
     SpectralWeight,
     is_spectral,
+    random_basis,
     spectral_basis,
     spectral_coefficients,
     spectral_parametrize,
@@ -93,6 +95,46 @@ def test_basis_is_orthogonal(kernel):
 
 
 @kernels
+def test_random_basis_is_orthogonal_seeded_and_not_the_dft(kernel):
+    n = kernel[0] * kernel[1]
+    B = random_basis(kernel, seed=3)
+    eye = torch.eye(n, dtype=torch.float64)
+    assert B.shape == (n, n) and B.dtype == torch.float64
+    torch.testing.assert_close(B.T @ B, eye, atol=1e-13, rtol=0)
+    torch.testing.assert_close(B @ B.T, eye, atol=1e-13, rtol=0)
+    torch.testing.assert_close(random_basis(kernel, seed=3), B, atol=0, rtol=0)
+    assert float((random_basis(kernel, seed=4) - B).abs().max()) > 0.1
+    # No column is (up to sign) a column of the DFT basis: these are no frequencies.
+    overlap = (spectral_basis(kernel).T @ B).abs().max()
+    assert float(overlap) < 1 - 1e-3
+    assert random_basis(kernel, seed=3, dtype=torch.float32).dtype == torch.float32
+
+
+def test_random_basis_is_haar_distributed():
+    """Haar-uniform: every entry has mean 0 and variance 1/n, and the first column's
+    first entry is as often positive as negative (unsigned QR breaks all three)."""
+    n, draws = 9, 2000
+    entries = torch.stack([random_basis(3, seed=s) for s in range(draws)])  # (draws, n, n)
+    se_mean = 1 / math.sqrt(n * draws)  # std of a mean of `draws` entries of variance 1/n
+    assert float(entries.mean(0).abs().max()) < 5 * se_mean
+    variance = entries.square().mean(0) * n  # → 1 for every entry
+    assert float((variance - 1).abs().max()) < 0.25
+    assert abs(float((entries[:, 0, 0] > 0).double().mean()) - 0.5) < 0.05
+
+
+@kernels
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_random_weight_round_trip_and_map(kernel, dtype):
+    param = SpectralWeight(kernel, "random", seed=7)
+    weight = randn(3, 2, *kernel, dtype=dtype, seed=1)
+    theta = param.right_inverse(weight)
+    torch.testing.assert_close(param(theta), weight, atol=TOL[dtype], rtol=0)
+    expected = weight.double().flatten(-2) @ random_basis(kernel, seed=7)  # θ = Bᵀ f per row
+    torch.testing.assert_close(theta.double().flatten(-2), expected, atol=TOL[dtype], rtol=0)
+    assert "basis='random', seed=7" in repr(param)
+
+
+@kernels
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_coordinates_match_dense_dft_reference(kernel, dtype):
     weight = randn(6, 4, *kernel, dtype=dtype)
@@ -143,9 +185,10 @@ def test_map_is_a_linear_isometry(h, w, seed):
     torch.testing.assert_close((param(a) * param(b)).sum(), (a * b).sum(), atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize("basis", ["spectral", "random"])
 @pytest.mark.parametrize("kernel", [(3, 3), (4, 4), (2, 3)])
-def test_gradcheck(kernel):
-    param = SpectralWeight(kernel)
+def test_gradcheck(kernel, basis):
+    param = SpectralWeight(kernel, basis, seed=0 if basis == "random" else None)
     theta = randn(2, 2, *kernel).requires_grad_()
     assert torch.autograd.gradcheck(param, (theta,))
     assert torch.autograd.gradgradcheck(param, (theta,))
@@ -286,9 +329,10 @@ def _train(net, optimizer, steps=25, seed=0):
     return [m.weight.detach().clone() for m in net.modules() if isinstance(m, nn.Conv2d)]
 
 
-def test_sgd_trajectory_is_basis_independent():
+@pytest.mark.parametrize("basis", ["spectral", "random"])
+def test_sgd_trajectory_is_basis_independent(basis):
     spatial = small_net()
-    spectral = spectral_parametrize(copy.deepcopy(spatial))
+    spectral = spectral_parametrize(copy.deepcopy(spatial), basis=basis)
 
     def sgd(net):
         return torch.optim.SGD(net.parameters(), lr=0.2, momentum=0.9, weight_decay=1e-2)
@@ -304,14 +348,28 @@ def test_sgd_trajectory_is_basis_independent():
 
 
 def test_adam_trajectory_depends_on_the_basis():
-    spatial = small_net()
-    spectral = spectral_parametrize(copy.deepcopy(spatial))
-    after_spatial = _train(spatial, torch.optim.Adam(spatial.parameters(), lr=1e-2))
-    after_spectral = _train(spectral, torch.optim.Adam(spectral.parameters(), lr=1e-2))
-    differences = [
-        float((a - b).abs().max()) for a, b in zip(after_spatial, after_spectral, strict=True)
-    ]
-    assert min(differences) > 1e-3, differences
+    nets = {"spatial": small_net()}
+    for basis in ("spectral", "random"):
+        nets[basis] = spectral_parametrize(copy.deepcopy(nets["spatial"]), basis=basis)
+    after = {k: _train(net, torch.optim.Adam(net.parameters(), lr=1e-2)) for k, net in nets.items()}
+    for a, b in [("spatial", "spectral"), ("spatial", "random"), ("spectral", "random")]:
+        differences = [float((x - y).abs().max()) for x, y in zip(after[a], after[b], strict=True)]
+        assert min(differences) > 1e-3, (a, b, differences)
+
+
+def test_random_parametrize_gives_each_layer_its_own_seeded_rotation():
+    net = spectral_parametrize(small_net(), basis="random", seed=5)
+    first, second = (net[i].parametrizations.weight[0] for i in (0, 2))
+    assert (first.basis_name, first.seed) == ("random", derive_seed(5, "0"))
+    assert second.seed == derive_seed(5, "2") != first.seed
+    again = spectral_parametrize(small_net(), basis="random", seed=5)
+    assert again[0].parametrizations.weight[0].seed == first.seed
+    other = spectral_parametrize(small_net(), basis="random", seed=6)
+    assert other[0].parametrizations.weight[0].seed != first.seed
+    x = randn(3, 3, 10, 9)
+    torch.testing.assert_close(net(x), small_net()(x), atol=1e-12, rtol=0)  # same function
+    conv = spectral_parametrize(nn.Conv2d(2, 3, 3), basis="random", seed=5)
+    assert conv.parametrizations.weight[0].seed == derive_seed(5, "")
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -342,6 +400,18 @@ def test_bad_inputs():
         spectral_coefficients(nn.Linear(2, 2))
     with pytest.raises(TypeError, match="nn.Module"):
         is_spectral(3)
+    with pytest.raises(ValueError, match="basis must be one of 'spectral', 'random'"):
+        spectral_parametrize(small_net(), basis="fourier")
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        spectral_parametrize(small_net(), basis="random", seed=-1)
+    with pytest.raises(ValueError, match="needs seed="):
+        SpectralWeight(3, "random")
+    with pytest.raises(ValueError, match="only for basis='random'"):
+        SpectralWeight(3, seed=1)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        random_basis(3, seed=1.0)
+    with pytest.raises(TypeError, match="real floating"):
+        random_basis(3, seed=1, dtype=torch.int32)
     _, spectral = conv_pair()
     with pytest.raises(ValueError, match="already spectral"):
         spectral_parametrize(spectral)

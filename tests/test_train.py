@@ -375,3 +375,62 @@ def test_a_failing_compile_falls_back_to_eager_with_one_line(monkeypatch):
                  progress=False, log=lines.append)
     assert result["status"] == "complete"
     assert sum("torch.compile failed" in line for line in lines) == 1
+
+
+# --- the plateau stopping rule (patience) -----------------------------------------------------
+
+
+def scripted_validation(scores):
+    """A callback recording ``val_accuracy = scores[epoch - 1]``."""
+    def validation(epoch, model, metrics):
+        return {"val_accuracy": scores[epoch - 1]}
+
+    return validation
+
+
+SCORES = [0.5, 0.6, 0.6, 0.55, 0.7, 0.65, 0.69, 0.7, 0.7, 0.9]  # best 0.7 at epoch 5
+
+
+@pytest.mark.parametrize(("patience", "trained"), [(0, 10), (1, 3), (2, 4), (3, 8), (5, 10)])
+def test_patience_stops_after_that_many_epochs_without_a_new_best(patience, trained):
+    train, test = toy_problem()
+    config = TrainConfig(epochs=10, lr=0.05, patience=patience)
+    messages = []
+    result = fit(toy_model(), train, test, config, callbacks=[scripted_validation(SCORES)],
+                 progress=False, log=messages.append)
+    assert result["status"] == "complete" and len(result["epochs"]) == trained
+    assert any("stopped after epoch" in m for m in messages) == (trained < 10)
+
+
+def test_a_stopped_run_stays_stopped_on_resume(tmp_path):
+    train, test = toy_problem()
+    config = TrainConfig(epochs=10, lr=0.05, patience=3)
+    checkpoint = tmp_path / "run.pt"
+    first = fit(toy_model(), train, test, config, checkpoint=checkpoint, progress=False,
+                callbacks=[scripted_validation(SCORES)], log=lambda _: None)
+    again = fit(toy_model(), train, test, config, checkpoint=checkpoint, progress=False,
+                callbacks=[kill_at(9)], log=lambda _: None)  # epoch 9 would raise
+    assert len(again["epochs"]) == len(first["epochs"]) == 8
+
+
+def test_patience_without_validation_says_what_to_do():
+    train, test = toy_problem()
+    with pytest.raises(ValueError, match="val_fraction > 0"):
+        fit(toy_model(), train, test, TrainConfig(epochs=3, patience=1), progress=False)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="patience must be an int >= 0"):
+            TrainConfig(epochs=3, patience=bad)
+
+
+def test_a_checkpoint_from_before_a_new_field_resumes_at_its_default(tmp_path):
+    train, test = toy_problem()
+    checkpoint = tmp_path / "run.pt"
+    train_until_killed(toy_model(), train, test, CONFIG, checkpoint, epoch=3)
+    state = torch.load(checkpoint, weights_only=False)
+    del state["config"]["patience"]  # as written before TrainConfig had the field
+    torch.save(state, checkpoint)
+    messages = []
+    resumed = fit(toy_model(), train, test, CONFIG, checkpoint=checkpoint, progress=False,
+                  log=messages.append)
+    assert len(resumed["epochs"]) == 4 and not any("stale" in m for m in messages)
+    assert resumed["epochs"][:2] == state["history"]
