@@ -432,13 +432,16 @@ def test_bad_inputs():
 def test_smoke_profile_runs_end_to_end(tmp_path):
     runs = ex.expand("spectral_parameterization", "smoke")
     statuses = ex.run_experiment(runs, results=tmp_path, cache=tmp_path / "cache", log=lambda _: 0)
-    assert set(statuses.values()) == {"complete"} and len(statuses) == 2
+    assert set(statuses.values()) == {"complete"} and len(statuses) == 3
     records = {r.params["param"]: json.loads(r.result_path(tmp_path).read_text()) for r in runs}
     for record in records.values():
         assert len(record["metrics"]) == record["params"]["epochs"]
         assert "conv1_top25_energy_spectral" in record["metrics"][-1]
+        assert 0 < record["metrics"][0]["conv1_moved_spatial"] <= 1  # from the initial filters
         assert len(record["metrics"][-1]["conv1_filters"]) == 8  # final holds scalars only
     # same initial filters and batches, different basis for Adam: different filters
-    spatial = torch.tensor(records["spatial"]["metrics"][-1]["conv1_filters"])
-    spectral = torch.tensor(records["spectral"]["metrics"][-1]["conv1_filters"])
-    assert spatial.shape == spectral.shape and not torch.allclose(spatial, spectral)
+    filters = {k: torch.tensor(r["metrics"][-1]["conv1_filters"]) for k, r in records.items()}
+    for a, b in [("spatial", "spectral"), ("spatial", "random"), ("spectral", "random")]:
+        assert filters[a].shape == filters[b].shape
+        assert not torch.allclose(filters[a], filters[b])
+    assert "conv1_moved_random" in records["random"]["metrics"][-1]

@@ -17,14 +17,18 @@
 # # Experiment: spectral parameterization of filters under Adam
 #
 # Rippel et al. (2015), §5.2 and Fig. 5: the same net trained with Adam, its convolution
-# filters learned either spatially (`param="spatial"`) or as spectral coordinates
+# filters learned either spatially (`param="spatial"`), as spectral coordinates
 # (`param="spectral"`, :func:`spectral.parametrize.spectral_parametrize`; 1×1
-# convolutions stay spatial, their two bases coincide). Nets (6) `rippel_generic`,
+# convolutions stay spatial, their two bases coincide) or, as the control, in a fixed
+# random rotation of each layer's filters (`param="random"`, seeded by the run's seed):
+# any orthogonal basis leaves SGD unchanged, so only the random basis can tell whether
+# Adam profits from the Fourier basis or from any rotation. Nets (6) `rippel_generic`,
 # (7) `rippel_deep` or (5) `rippel_spectral_pool_net`, filter size `kernel_size`, with
 # flips and small translations (random crop after zero-padding by 4 pixels). A run with
-# `param="spectral"` starts from exactly the filters of the `spatial` run of the same seed
-# (same initialisation, re-expressed), and sees the same batches, so the two differ only
-# in the basis Adam works in. The speed-up is computed from pairs of runs on the results
+# `param="spectral"` or `"random"` starts from exactly the filters of the `spatial` run of
+# the same seed (same initialisation, re-expressed), and sees the same batches, so the runs
+# differ only in the basis Adam works in. A profile's `patience` stops a run once its
+# validation accuracy has not improved for that many epochs. The speed-up is computed from pairs of runs on the results
 # page. One run writes one result file:
 #
 # ```bash
@@ -37,13 +41,15 @@
 # %% tags=["parameters"]
 model = "rippel_generic"
 kernel_size = 3
-param = "spectral"  # "spatial" or "spectral"
+param = "spectral"  # the basis of the filters: "spatial", "spectral" or "random"
 width = 1.0
 epochs = 100
 optimizer = "adam"
 lr = 1e-3  # Adam; the paper does not report its hyper-parameters for Fig. 5
 weight_decay = 0.0
-snapshot_filters = 8  # first-layer filters stored at the last epoch (for plots)
+snapshot_filters = 8  # first-layer filters stored at epoch snapshot_epoch (for plots)
+snapshot_epoch = 0  # 0: the last of `epochs`; Rippel's Fig. 3 shows epoch 10
+moved_threshold = 0.01  # a coordinate "moved" in an epoch if it changed by > 1 % (Fig. 3c)
 # Shared settings not listed here keep spectral.recipe.StandardRun's defaults.
 
 # %%
@@ -51,25 +57,30 @@ from torch import nn
 
 from spectral.callbacks import FilterSparsity
 from spectral.models import create
-from spectral.parametrize import is_spectral, spectral_parametrize
+from spectral.parametrize import BASES, is_spectral, spectral_parametrize
 from spectral.recipe import StandardRun
 
-if param not in ("spatial", "spectral"):
-    raise ValueError(f"param must be 'spatial' or 'spectral', got {param!r}")
+if param not in ("spatial", *BASES):
+    raise ValueError(f"param must be 'spatial', 'spectral' or 'random', got {param!r}")
 run = StandardRun.from_namespace(globals())
 loaders = run.loaders()
 net = create(model, num_classes=loaders.num_classes, in_channels=loaders.in_channels,
              width=width, kernel_size=kernel_size)
-if param == "spectral":
-    spectral_parametrize(net)
+if param != "spatial":
+    spectral_parametrize(net, basis=param, seed=run.seed)
 convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
 print(f"{kernel_size}×{kernel_size} filters, {param}: "
-      f"{sum(is_spectral(c) for c in convs)} of {len(convs)} convolutions spectral")
+      f"{sum(is_spectral(c) for c in convs)} of {len(convs)} convolutions re-parameterized")
 
 # %% [markdown]
-# After every epoch: the sparsity of the first-layer filters in both orthonormal bases
-# (Rippel Fig. 3b); the filters themselves at the last epoch.
+# After every epoch: the sparsity of the first-layer filters in each orthonormal basis
+# (Rippel Fig. 3b: the energy share of the top quarter of coefficients) and the fraction
+# of their coordinates that moved by more than `moved_threshold` since the epoch before
+# (Fig. 3c, from the initial filters for epoch 1); the filters themselves at epoch
+# `snapshot_epoch`.
 
 # %%
-sparsity = FilterSparsity(snapshot=snapshot_filters, snapshot_epoch=epochs)
+sparsity = FilterSparsity(snapshot=snapshot_filters, snapshot_epoch=snapshot_epoch or epochs,
+                          moved_threshold=moved_threshold)
+sparsity.remember(net)
 run.save(run.train(net, loaders, callbacks=[sparsity]))
