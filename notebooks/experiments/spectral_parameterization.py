@@ -28,8 +28,8 @@
 # `param="spectral"` or `"random"` starts from exactly the filters of the `spatial` run of
 # the same seed (same initialisation, re-expressed), and sees the same batches, so the runs
 # differ only in the basis Adam works in. A profile's `patience` stops a run once its
-# validation accuracy has not improved for that many epochs. The speed-up is computed from pairs of runs on the results
-# page. One run writes one result file:
+# validation accuracy has not improved for that many epochs. The speed-up is computed
+# from pairs of runs on the results page. One run writes one result file:
 #
 # ```bash
 # python -m spectral run spectral_parameterization --profile cpu       # net (6), width 0.25
