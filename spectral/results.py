@@ -24,7 +24,8 @@ shows tables, plots and prose.
   fills it: the scale beside the paper's (:func:`scale_rows`, :func:`below_scale`,
   :func:`scale_verdict`) and what a scale decides (:func:`paired_verdict`,
   :func:`speedup_verdict`, :func:`rule_consistency`, :func:`compaction_verdict`,
-  :func:`ratio_verdict`, :func:`moved_verdict`, :func:`at_chance`); :func:`wrap` keeps
+  :func:`ratio_verdict`, :func:`reproduction_verdict`, :func:`moved_verdict`,
+  :func:`at_chance`); :func:`wrap` keeps
   printed text within the book's column.
 
 Needs pandas (the ``book`` extra).
@@ -69,6 +70,7 @@ __all__ = [
     "overfit_index",
     "paired_difference",
     "paired_verdict",
+    "reproduction_verdict",
     "plateau_epoch",
     "profile_order",
     "profiles",
@@ -1220,6 +1222,39 @@ def compaction_verdict(pixel: float, spectral: float, *, margin: float = 0.05) -
         f"no difference beyond ±{margin:g} ({d:+.3f}): the paper's 'considerably sparser' "
         "is not seen"
     )
+
+
+def reproduction_verdict(
+    target: PairedDifference,
+    candidate: PairedDifference,
+    gap: PairedDifference,
+    *,
+    method: str = "the method",
+    control: str = "the control",
+) -> str:
+    """Whether a control reproduces a method's effect against a common baseline.
+
+    ``target`` is method − baseline, ``candidate`` control − baseline and ``gap`` method −
+    control, each paired by seed (e.g. SBN34 − BN, 2BN34-scaled − BN, SBN34 −
+    2BN34-scaled). The control *reproduces* the effect when the method's effect is
+    resolved, the control's is resolved in the same direction and the gap is not; it
+    *does not* when the gap is resolved. With the method's effect unresolved there is
+    nothing to reproduce, and a resolved gap only says the two differ.
+    """
+    if min(target.n, candidate.n, gap.n) < 2:
+        return "untested: fewer than 2 paired seeds"
+    if gap.excludes_zero:
+        if target.excludes_zero:
+            return f"does not reproduce it: {method} − {control} excludes 0"
+        return f"{control} differs from {method}, though {method} − baseline is not resolved"
+    if not target.excludes_zero:
+        return (f"nothing to reproduce at this scale: {method} − baseline is not resolved; "
+                f"{control} is indistinguishable from {method}")
+    if candidate.excludes_zero and (candidate.mean > 0) == (target.mean > 0):
+        return f"reproduces it: {control} − baseline is resolved in the same direction and " \
+               f"{method} − {control} is not"
+    return (f"undecided: {method} − {control} is not resolved, but neither is {control} − "
+            "baseline")
 
 
 def ratio_verdict(ratios: Sequence[float], *, below: float = 1.0) -> str:

@@ -771,6 +771,37 @@ def test_paired_verdict_on_a_computed_difference():
     assert res.paired_verdict(d, 0.004) == "resolved (positive), in the paper's direction"
 
 
+UP, DOWN, NONE = diff(1.0, 0.5, 1.5), diff(-1.0, -1.5, -0.5), diff(0.1, -0.5, 0.7)
+
+
+@pytest.mark.parametrize(
+    "target, candidate, gap, start",
+    [
+        (UP, UP, NONE, "reproduces it"),
+        (DOWN, DOWN, NONE, "reproduces it"),
+        (UP, DOWN, NONE, "undecided"),  # opposite directions, gap unresolved: too noisy
+        (UP, NONE, NONE, "undecided"),
+        (UP, NONE, UP, "does not reproduce it: M − C excludes 0"),
+        (NONE, NONE, NONE, "nothing to reproduce at this scale"),
+        (NONE, DOWN, UP, "C differs from M"),
+        (diff(1.0, math.nan, math.nan, n=1), UP, NONE, "untested"),
+    ],
+)
+def test_reproduction_verdict(target, candidate, gap, start):
+    verdict = res.reproduction_verdict(target, candidate, gap, method="M", control="C")
+    assert verdict.startswith(start), verdict
+
+
+def test_reproduction_verdict_on_computed_differences():
+    bn = {0: 0.90, 1: 0.91, 2: 0.905}
+    sbn = {0: 0.88, 1: 0.89, 2: 0.884}
+    scaled = {0: 0.881, 1: 0.889, 2: 0.885}  # the same drop as SBN, seed by seed
+    verdict = res.reproduction_verdict(
+        res.paired_difference(sbn, bn), res.paired_difference(scaled, bn),
+        res.paired_difference(sbn, scaled), method="SBN34", control="2BN34-scaled")
+    assert verdict.startswith("reproduces it")
+
+
 def test_at_chance():
     assert res.at_chance([2.35, 2.303, 2.3026], 10)
     assert not res.at_chance([2.35, 1.9], 10)
