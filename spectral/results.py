@@ -7,7 +7,8 @@ shows tables, plots and prose.
 
 * **Loading.** :func:`profiles` lists the profiles that have results (``smoke`` left out),
   largest scale first (:func:`scale`), so a page shows a new ``full`` or GPU ``paper`` run
-  without being edited; :func:`records` selects one profile's records.
+  without being edited; :func:`records` selects one profile's records;
+  :func:`pilot_choice` applies a pilot's rule (the setting with the best validation score).
 * **Tables.** :func:`final_table` (one row per run) and :func:`epoch_table` (one row per
   run and epoch). A non-finite metric is ``NaN`` in JSON written by Python and ``null``
   in stricter JSON; both become ``NaN`` here.
@@ -51,6 +52,7 @@ __all__ = [
     "TEXT_WIDTH",
     "Gap",
     "PairedDifference",
+    "PilotChoice",
     "Speedup",
     "at_chance",
     "below_scale",
@@ -70,6 +72,7 @@ __all__ = [
     "overfit_index",
     "paired_difference",
     "paired_verdict",
+    "pilot_choice",
     "reproduction_verdict",
     "plateau_epoch",
     "profile_order",
@@ -212,6 +215,69 @@ def varying_params(runs: Sequence[Mapping], ignore: Iterable[str] = ("seed",)) -
     shared = shared_params(runs)
     names = {k for r in runs for k in r["params"]} - shared.keys() - set(ignore)
     return sorted(names)
+
+
+@dataclass(frozen=True)
+class PilotChoice:
+    """What :func:`pilot_choice` decided: the chosen ``value`` and the ``table`` behind it."""
+
+    value: object
+    table: pd.DataFrame
+
+
+def pilot_choice(
+    runs: Sequence[Mapping], param: str, *, metric: str = "val_accuracy", prefer: str = "smaller"
+) -> PilotChoice:
+    """The value of ``param`` whose run reached the highest ``metric`` at any epoch.
+
+    A pilot's rule, e.g. "the weight decay with the higher best validation accuracy".
+    Each run's score is the maximum of ``metric`` over its epochs (non-finite values
+    skipped); a tie goes to the ``prefer``-red value (``"smaller"`` or ``"larger"``).
+
+    Parameters
+    ----------
+    runs : sequence of result records
+        One run per value of ``param`` (e.g. one pilot seed); failed runs and runs
+        without a finite ``metric`` cannot be chosen.
+    param : str
+    metric : str
+        Higher is better.
+    prefer : {"smaller", "larger"}
+
+    Returns
+    -------
+    PilotChoice
+        ``table``: one row per run, sorted by ``param``: the value, ``status``, the best
+        ``metric``, its epoch and ``test_accuracy`` at that epoch.
+
+    Raises
+    ------
+    ValueError
+        No run has a finite ``metric``; two runs share a value of ``param``; a bad
+        ``prefer``.
+    """
+    if prefer not in ("smaller", "larger"):
+        raise ValueError(f"prefer must be 'smaller' or 'larger', got {prefer!r}")
+    rows = []
+    for run in runs:
+        scored = [m for m in run["metrics"]
+                  if isinstance(m.get(metric), Real) and math.isfinite(m[metric])]
+        best = max(scored, key=lambda m: m[metric], default=None)  # the first of ties
+        rows.append({
+            param: run["params"].get(param),
+            "status": run["status"],
+            f"best {metric}": best[metric] if best else math.nan,
+            "epoch": best["epoch"] if best else None,
+            "test_accuracy there": best.get("test_accuracy", math.nan) if best else math.nan,
+        })
+    table = pd.DataFrame(rows)
+    if table.empty or table[f"best {metric}"].isna().all():
+        raise ValueError(f"no run has a finite {metric!r}: nothing to choose {param} by")
+    if table[param].duplicated().any():
+        raise ValueError(f"more than one run per {param} value: pass one pilot seed's runs")
+    table = table.sort_values(param, ascending=prefer == "smaller", ignore_index=True)
+    chosen = table.loc[table[f"best {metric}"].idxmax(), param]  # idxmax: the first of ties
+    return PilotChoice(chosen, table.sort_values(param, ignore_index=True))
 
 
 # --- tables --------------------------------------------------------------------------------

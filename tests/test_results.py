@@ -891,3 +891,36 @@ def test_sweep_findings():
     assert lonely["×1: rise of the gain from initialisation to epoch 1"] == "no run"
     assert lonely["final validation error: ×1 below ×1/3"] == "no run"
     assert lonely["most variable gain curve"].startswith("×2")
+
+
+def pilot_run(value, val, status="complete", param="weight_decay"):
+    metrics = [{"epoch": e + 1, "val_accuracy": v, "test_accuracy": v - 0.01}
+               for e, v in enumerate(val)]
+    return {"params": {param: value, "seed": 0}, "status": status, "metrics": metrics}
+
+
+def test_pilot_choice_takes_the_best_epoch_of_each_run():
+    runs = [pilot_run(5e-4, [0.5, 0.8, 0.7]), pilot_run(1e-4, [0.6, 0.79, math.nan])]
+    choice = res.pilot_choice(runs, "weight_decay")
+    assert choice.value == 5e-4
+    assert list(choice.table["weight_decay"]) == [1e-4, 5e-4]
+    assert list(choice.table["epoch"]) == [2, 2]
+    assert choice.table["test_accuracy there"].tolist() == pytest.approx([0.78, 0.79])
+
+
+@pytest.mark.parametrize(("prefer", "chosen"), [("smaller", 1e-4), ("larger", 1e-3)])
+def test_pilot_choice_breaks_ties_as_told(prefer, chosen):
+    runs = [pilot_run(v, [0.7], param="lr") for v in (1e-3, 1e-4, 3e-4)]
+    runs[2]["metrics"][0]["val_accuracy"] = 0.6
+    assert res.pilot_choice(runs, "lr", prefer=prefer).value == chosen
+
+
+def test_pilot_choice_refuses_what_it_cannot_decide():
+    with pytest.raises(ValueError, match="no run has a finite"):
+        res.pilot_choice([pilot_run(1e-4, [math.nan], status="diverged")], "weight_decay")
+    with pytest.raises(ValueError, match="one pilot seed"):
+        res.pilot_choice([pilot_run(1e-4, [0.5]), pilot_run(1e-4, [0.6])], "weight_decay")
+    with pytest.raises(ValueError, match="prefer must be"):
+        res.pilot_choice([pilot_run(1e-4, [0.5])], "weight_decay", prefer="best")
+    diverged = [pilot_run(1e-3, [math.nan], status="diverged"), pilot_run(1e-4, [0.5])]
+    assert res.pilot_choice(diverged, "weight_decay").value == 1e-4
