@@ -1323,16 +1323,19 @@ def reproduction_verdict(
             "baseline")
 
 
-def ratio_verdict(ratios: Sequence[float], *, below: float = 1.0) -> str:
-    """How many of ``ratios`` lie below ``below``, with their range: ``below 1 in all 6
-    (0.24–0.27)``."""
+def ratio_verdict(
+    ratios: Sequence[float], *, below: float = 1.0, above: float | None = None
+) -> str:
+    """How many of ``ratios`` lie below ``below`` (or, given ``above``, above it), with
+    their range: ``below 1 in all 6 (0.24–0.27)``, ``above 1 in 2 of 6 (0.98–1.03)``."""
     r = np.asarray(ratios, dtype=float)
     r = r[np.isfinite(r)]
     if not len(r):
         return "untested: no finite ratio"
-    k = int((r < below).sum())
+    side, bound = ("above", above) if above is not None else ("below", below)
+    k = int((r > bound).sum() if above is not None else (r < bound).sum())
     share = f"all {len(r)}" if k == len(r) else f"{k} of {len(r)}"
-    return f"below {below:g} in {share} ({r.min():.2f}–{r.max():.2f})"
+    return f"{side} {bound:g} in {share} ({r.min():.2f}–{r.max():.2f})"
 
 
 def moved_verdict(values: Sequence[float], start: float, targets: Sequence[float]) -> str:

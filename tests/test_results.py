@@ -858,6 +858,8 @@ def test_compaction_verdict():
 def test_ratio_verdict():
     assert res.ratio_verdict([0.24, 0.27, 0.25]) == "below 1 in all 3 (0.24–0.27)"
     assert res.ratio_verdict([0.5, 1.5, math.nan]) == "below 1 in 1 of 2 (0.50–1.50)"
+    assert res.ratio_verdict([0.98, 1.03], above=1) == "above 1 in 1 of 2 (0.98–1.03)"
+    assert res.ratio_verdict([1.2, 1.03], above=1) == "above 1 in all 2 (1.03–1.20)"
     assert res.ratio_verdict([math.nan]) == "untested: no finite ratio"
 
 
