@@ -292,10 +292,11 @@ def tiny_net(seed=0):
     )
 
 
-def trajectories(make_optimizer, steps=200, seed=0):
-    """Train a spatial and a spectral copy side by side; max filter difference per step."""
+def trajectories(make_optimizer, steps=200, seed=0, basis="spectral"):
+    """Train a spatial copy and one in ``basis`` side by side; max filter difference per
+    step. The second copy is keyed "spectral" whatever its basis."""
     nets = {"spatial": tiny_net(seed)}
-    nets["spectral"] = spectral_parametrize(copy.deepcopy(nets["spatial"]))
+    nets["spectral"] = spectral_parametrize(copy.deepcopy(nets["spatial"]), basis=basis)
     optimizers = {name: make_optimizer(net.parameters()) for name, net in nets.items()}
     generator = torch.Generator().manual_seed(seed)
     gap = []
@@ -321,6 +322,21 @@ for i in (0, 2):
     check_close(f"SGD + momentum + weight decay, 200 steps: conv {i // 2 + 1} filters agree",
                 sgd_nets["spectral"][i].weight.detach(), sgd_nets["spatial"][i].weight.detach(),
                 atol=1e-10)
+
+# %% [markdown]
+# "True for any orthogonal $B$" is also what makes the control of the results page
+# possible: `spectral_parametrize(net, basis="random", seed=...)` learns each layer's
+# filters in a fixed Haar-random rotation instead of the DFT
+# ({func}`spectral.parametrize.random_basis`), coordinates that are no frequencies at all.
+# SGD cannot tell it from the other two either:
+
+# %%
+random_nets, _ = trajectories(
+    lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=5e-4), basis="random")
+for i in (0, 2):
+    check_close(f"SGD in a random rotation, 200 steps: conv {i // 2 + 1} filters agree",
+                random_nets["spectral"][i].weight.detach(),
+                random_nets["spatial"][i].weight.detach(), atol=1e-10)
 
 # %% [markdown]
 # ## 7. Adam: where the trajectories part, and why
@@ -377,8 +393,11 @@ plt.show()
 # of the order of the learning rate from the first step on. Which basis is *better* for
 # Adam is an empirical question: the paper's argument is that trained filters are sparse
 # in the Fourier basis, so that Adam's per-coordinate normalisation moves the few relevant
-# coordinates fast. The next section looks at that on real images; the results page
-# measures whether it buys epochs.
+# coordinates fast. A random rotation changes Adam's trajectory as much, with no sparsity
+# argument behind it; so a speed-up of the Fourier basis over the spatial one supports the
+# paper's argument only if it is also a speed-up over the random basis. The next section
+# looks at sparsity on real images; the results page measures whether either basis buys
+# epochs.
 
 # %% [markdown]
 # ## 8. Trained filters in both bases (Rippel Fig. 3)
@@ -616,18 +635,21 @@ print({name: f"{1e3 * t:.1f} ms" for name, t in medians.items()},
 # - Plain SGD, even with momentum and weight decay, then produces the same filters to
 #   rounding (section 6), as Rippel et al. state. Adam does not: its coordinate-wise second
 #   moments are not rotation-invariant, already visible in its first step (section 7).
-# - Whether the Fourier basis is the better one for Adam is an empirical question; Fig. 3's
-#   panels above show it on a toy run, and {doc}`R3_spectral_parameterization_results`
-#   measures the Fig. 5 speed-up at this book's CPU scale, with the command for the
-#   paper's scale:
+# - Any orthogonal basis gives SGD the same filters, a random rotation included
+#   (section 6), and any basis other than the pixels changes Adam's. Whether the Fourier
+#   basis is the better one for Adam is an empirical question; Fig. 3's panels above show
+#   sparsity on a toy run, and {doc}`R3_spectral_parameterization_results` measures the
+#   Fig. 5 speed-up on all of CIFAR-10 in three bases (spatial, spectral, random), each at
+#   the learning rate its pilot chose, with the command for the paper's scale:
 #
 # ```bash
-# python -m spectral run spectral_parameterization --profile cpu
+# python -m spectral run spectral_parameterization --profile pilot     # lr per basis
 # python -m spectral run spectral_parameterization --profile paper --devices cuda:0
 # ```
 #
 # **Exercises.** (1) Replace the √2 by 1 and show that SGD trajectories now differ; which
 # coordinates move faster? (2) Adam with a *random* orthogonal $B$ also changes the
 # trajectory; does it change the speed? This separates "a different basis" from "the
-# Fourier basis". (3) Which bins of a 4×4 filter are REAL, and what does that imply for
-# even-sized filters' Nyquist coordinates?
+# Fourier basis". (The random basis is `basis="random"`; its runs on the results page
+# answer the question at full data.) (3) Which bins of a 4×4 filter are REAL, and what
+# does that imply for even-sized filters' Nyquist coordinates?
