@@ -40,13 +40,7 @@ TOLERANCE = {F32: 1e-6, BF16: 1e-2}
 FORMATS = ["contiguous", "channels_last", "strided"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread (MKL's FFT stalls when another process holds a core)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def sbn(impl: str, train: bool) -> nn.Module:

@@ -63,14 +63,7 @@ CASES = {name: (name, {}) for name in NAMES} | {
 cases = pytest.mark.parametrize("case", list(CASES))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Batch-2 passes through small nets: a second thread only adds synchronisation, and on
-    a busy machine OpenMP's barriers make two threads many times slower than one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def n_params(model: nn.Module) -> int:

@@ -34,14 +34,7 @@ OPTIONS = [
 SIZES = [(5, 5), (6, 6), (4, 7), (7, 6), (1, 5), (3, 1)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread. (With two, MKL's FFT waits ~15 ms per call when the
-    other core is busy, which made this file take minutes on a shared machine.)"""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def option_id(options: dict) -> str:

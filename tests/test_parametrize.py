@@ -27,16 +27,12 @@ from spectral.parametrize import (
     spectral_coefficients,
     spectral_parametrize,
 )
+from spectral.testing import randn
 
 # Odd, even, mixed and non-square kernels, and kernels with one side 1.
 KERNELS = [(3, 3), (5, 5), (2, 2), (4, 4), (3, 4), (4, 3), (2, 5), (1, 3), (4, 1), (7, 6)]
 kernels = pytest.mark.parametrize("kernel", KERNELS, ids=[f"{h}x{w}" for h, w in KERNELS])
 TOL = {torch.float32: 1e-5, torch.float64: 1e-12}
-
-
-def randn(*shape, dtype=torch.float64, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=torch.float64).to(dtype)
 
 
 def reference_coordinates(weight: torch.Tensor) -> torch.Tensor:
