@@ -16,7 +16,8 @@
 # %% [markdown]
 # # R5 · Learned frequency masks
 #
-# The reproduction of {cite:t}`maskreg`'s Table 2 (ResNet-20 {cite:p}`he2016resnet` on
+# The reproduction of Table 2 of the masks paper {cite:p}`maskreg` (ResNet-20
+# {cite:p}`he2016resnet` on
 # CIFAR-10: natural training vs Gaussian data augmentation vs learned binarized frequency
 # masks, on clean test images and on CIFAR-10-C impulse noise, fog and contrast
 # {cite:p}`hendrycks2019benchmarking`, each averaged over severities 1–5), its Table 3
