@@ -11,8 +11,8 @@ executed notebooks (no number is typed twice)::
     notebooks/R4_sbn_results
     ```
 
-One row per page listed (a document name, as in ``_toc.yml``): the page's title, linked,
-and the first entry of each of the box's Claim, Paper, Ours and Verdict fields, with the
+One row per page listed (a document name, as in ``_toc.yml``): the first entry of each of
+the box's Claim (after the page's title, linked), Paper, Ours and Verdict fields, and the
 training images, epochs and seeds of its Scale table (ours against the paper's). A
 listed page without a verdict box is a build error.
 """
@@ -127,7 +127,7 @@ class FindingsDirective(SphinxDirective):
         pages = [line.strip() for line in self.content if line.strip()]
         if not pages:
             raise self.error("findings: list the results pages, one document name per line")
-        header = ["page", "claim", "paper", "ours", "scale: ours (paper)", "verdict"]
+        header = ["claim (results page)", "paper", "ours", "scale: ours (paper)", "verdict"]
         table = nodes.table(classes=["findings"])
         group = nodes.tgroup(cols=len(header))
         table += group
@@ -157,16 +157,17 @@ class FindingsDirective(SphinxDirective):
             "", nodes.inline("", page), refdomain="std", reftype="doc",
             reftarget=f"/{page}", refexplicit=False, refdoc=self.env.docname,
         )
-        texts = [first(box, "Claim"), first(box, "Paper"), first(box, "Ours"),
-                 scale_text(box), first(box, "Verdict")]
-        return [link, *(nodes.Text(t) for t in texts)]
+        claim = [nodes.strong("", "", link), nodes.Text(": " + first(box, "Claim"))]
+        texts = [first(box, "Paper"), first(box, "Ours"), scale_text(box), first(box, "Verdict")]
+        return [claim, *([nodes.Text(t)] for t in texts)]
 
     @staticmethod
-    def _row(cells: list[nodes.Node]) -> nodes.row:
+    def _row(cells: list) -> nodes.row:
+        """A row of cells, each a node or a list of inline nodes."""
         row = nodes.row()
         for cell in cells:
             entry = nodes.entry()
-            entry += nodes.paragraph("", "", cell)
+            entry += nodes.paragraph("", "", *(cell if isinstance(cell, list) else [cell]))
             row += entry
         return row
 
