@@ -58,12 +58,12 @@ from spectral.checks import check_close, check_true
 from spectral.data import sample_images
 from spectral.fft import centered, naive_dft2, naive_idft2
 from spectral.norm import SpectralBatchNorm2d
+from spectral.plotting import TEXT_WIDTH, use_book_style
 
+use_book_style()
 torch.manual_seed(0)
-rng = np.random.default_rng(0)
 F64, C128 = torch.float64, torch.complex128
 EPS = 1e-5
-plt.rcParams.update({"figure.dpi": 90, "axes.titlesize": 10, "axes.labelsize": 9})
 
 
 def normal(*shape, generator_seed):
@@ -223,7 +223,7 @@ check_true("step 1: the running reading scales by > 2.5× the batch reading",
 check_true(f"step {steps}: the readings agree within 3 %",
            abs(scales["running"][-1] / scales["batch"][-1] - 1) < 0.03)
 
-fig, ax = plt.subplots(figsize=(7, 3.4))
+fig, ax = plt.subplots(figsize=(TEXT_WIDTH, 3.4))
 ax.plot(np.arange(1, steps + 1), scales["batch"], "o-", ms=3, label='variance="batch" (text)')
 ax.plot(np.arange(1, steps + 1), scales["running"], "s-", ms=3,
         label='variance="running" (Alg. 1, line 6)')
@@ -361,7 +361,7 @@ check_close("irfft2(c·𝟙) == closed form (numpy and torch, 6 sizes × 3 norms
 _ = check_close("irfft2(c·𝟙) vanishes off row 0", torch.stack(off_row), torch.zeros(len(off_row)))
 
 # %%
-fig, axes = plt.subplots(2, 3, figsize=(11, 5.2), layout="constrained")
+fig, axes = plt.subplots(2, 3, figsize=(TEXT_WIDTH, 5.4), layout="constrained")
 for col, (h, w) in enumerate([(6, 8), (5, 7), (8, 8)]):
     for row, (c_value, label) in enumerate([(1.0 + 0j, "c = 1"), (1j, "c = i")]):
         pattern = shift_pattern(c_value, h, w, "backward")
@@ -372,8 +372,8 @@ for col, (h, w) in enumerate([(6, 8), (5, 7), (8, 8)]):
         ax.set_xlabel("column n")
         ax.set_ylabel("row m")
         fig.colorbar(image, ax=ax, shrink=0.8)
-fig.suptitle("irfft2(c·𝟙): the shift c = β − sμ added to every coefficient is one pixel "
-             "(real part) or a row-0 pattern (imaginary part)")
+fig.suptitle("irfft2(c·𝟙): the shift c = β − sμ added to every coefficient is\n"
+             "one pixel (real part) or a row-0 pattern (imaginary part)")
 plt.show()
 
 # %% [markdown]
@@ -496,7 +496,7 @@ check_close("eq. (1): norm ratio == 1/sqrt(HW) within 3 %",
 check_close("fft_norm='ortho': norm ratio == 1 within 3 %", torch.tensor(ratios["ortho"]),
             torch.ones(len(sizes), dtype=F64), atol=0.03)
 
-fig, ax = plt.subplots(figsize=(6, 3.6))
+fig, ax = plt.subplots(figsize=(0.8 * TEXT_WIDTH, 3.6))
 ax.loglog([s * s for s in sizes], ratios["backward"], "o-",
           label='fft_norm="backward" (eq. (1))')
 ax.loglog([s * s for s in sizes], ratios["ortho"], "s-", label='fft_norm="ortho"')
@@ -611,7 +611,7 @@ for name, values in entropy.items():
 image_index, channels = 0, [0, 1, 2, 3]
 stages = [("after BN", after_bn), ("after SBN (β = 0)", after_sbn),
           ("after SBN (β = 0.5)", after_sbn_beta)]
-fig, axes = plt.subplots(3, 4, figsize=(10, 7.4), layout="constrained")
+fig, axes = plt.subplots(3, 4, figsize=(TEXT_WIDTH, 6.8), layout="constrained")
 for row, (name, maps) in enumerate(stages):
     for col, channel in enumerate(channels):
         magnitude = centered(torch.fft.fft2(maps[image_index, channel])).abs()
@@ -625,8 +625,9 @@ for row, (name, maps) in enumerate(stages):
     axes[row, 0].set_ylabel(f"{name}\nfrequency k")
 for ax in axes[-1]:
     ax.set_xlabel("frequency l")
-fig.suptitle("log10 |fft2| of feature maps of one image, each panel on its own colour scale "
-             "(as in Fig. 3):\nβ = 0 rescales (and shifts by −sμ); β = 0.5 adds 0.5 to every bin")
+fig.suptitle("log10 |fft2| of feature maps of one image, each panel on its own\n"
+             "colour scale (as in Fig. 3): β = 0 rescales (and shifts by −sμ);\n"
+             "β = 0.5 adds 0.5 to every bin")
 plt.show()
 
 # %% [markdown]
@@ -637,19 +638,19 @@ plt.show()
 # uniformity grows with $\beta$ and only with $\beta$.
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(12, 3.3), layout="constrained")
+fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 6.4), layout="constrained")
 panels = [("after BN", after_bn[image_index, 0]), ("after SBN (β = 0)", after_sbn[image_index, 0]),
           ("after SBN (β = 0.5)", after_sbn_beta[image_index, 0]),
           ("difference, top-left 8×8", pixel_gap[image_index, 0, :8, :8])]
-for ax, (name, panel) in zip(axes, panels, strict=True):
+for ax, (name, panel) in zip(axes.flat, panels, strict=True):
     bound = float(panel.abs().max())
     picture = ax.imshow(panel, cmap="RdBu_r", vmin=-bound, vmax=bound)
     fig.colorbar(picture, ax=ax, shrink=0.8)
     ax.set_title(name)
     ax.set_xlabel("column n")
-axes[2].add_patch(plt.Circle((0, 0), 2.5, fill=False, color="black", lw=1.2))
-axes[0].set_ylabel("row m")
-fig.suptitle("Channel 0 in the spatial domain: the flatter spectrum of β = 0.5 is pixel (0, 0)")
+    ax.set_ylabel("row m")
+axes[1, 0].add_patch(plt.Circle((0, 0), 2.5, fill=False, color="black", lw=1.2))
+fig.suptitle("Channel 0 in the spatial domain:\nthe flatter spectrum of β = 0.5 is pixel (0, 0)")
 plt.show()
 
 # %%
@@ -661,7 +662,7 @@ for value in betas:
         layer.bias.fill_(value)
     curve.append(spectral_entropy(layer(after_bn).detach()))
 curve = torch.stack(curve).flatten(1)  # (len(betas), images · channels)
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
+fig, ax = plt.subplots(figsize=(0.85 * TEXT_WIDTH, 3.6))
 ax.plot(betas, curve.mean(1), "o-", label="after SBN, mean over maps")
 ax.fill_between(betas, curve.amin(1), curve.amax(1), alpha=0.25, label="min–max over maps")
 ax.axhline(float(entropy["after BN"].mean()), color="gray", ls=":", label="after BN, mean")
