@@ -36,6 +36,7 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
+from IPython.display import display
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch, Rectangle
 
@@ -53,9 +54,11 @@ from spectral.fft import (
     symmetry_pattern,
     uncentered,
 )
+from spectral.plotting import TEXT_WIDTH, use_book_style
 from spectral.pooling import spectral_pool
 
 torch.manual_seed(0)
+use_book_style()
 F64, C128 = torch.float64, torch.complex128
 
 
@@ -109,8 +112,8 @@ LEGEND = [Patch(color=PATTERN_CMAP(i), label=s)
 def draw_pattern(ax, pattern, title, centred=True):
     h, w = pattern.shape
     ax.imshow(pattern, cmap=PATTERN_CMAP, vmin=-0.5, vmax=2.5)
-    ax.set_xticks(range(w), [j - w // 2 if centred else j for j in range(w)], fontsize=7)
-    ax.set_yticks(range(h), [i - h // 2 if centred else i for i in range(h)], fontsize=7)
+    ax.set_xticks(range(w), [j - w // 2 if centred else j for j in range(w)])
+    ax.set_yticks(range(h), [i - h // 2 if centred else i for i in range(h)])
     ax.set_xticks([j - 0.5 for j in range(w + 1)], minor=True)
     ax.set_yticks([i - 0.5 for i in range(h + 1)], minor=True)
     ax.grid(which="minor", color="k", lw=0.6)
@@ -119,12 +122,12 @@ def draw_pattern(ax, pattern, title, centred=True):
     ax.set(xlabel=f"column {kind}", ylabel=f"row {kind}", title=title)
 
 
-fig, axes = plt.subplots(1, 4, figsize=(15, 4.2), gridspec_kw={"width_ratios": [7, 8, 5, 4]})
-for ax, (h, w) in zip(axes, [(7, 7), (8, 8), (6, 5), (7, 4)], strict=True):
+fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 7.6))
+for ax, (h, w) in zip(axes.flat, [(7, 7), (8, 8), (6, 5), (7, 4)], strict=True):
     draw_pattern(ax, centered(symmetry_pattern(h, w)), f"{h}×{w} (centred)")
 fig.legend(handles=LEGEND, loc="lower center", ncol=3)
 fig.suptitle("Conjugate-symmetry patterns of real maps (DC at the centre)")
-fig.tight_layout(rect=(0, 0.06, 1, 1))
+fig.tight_layout(rect=(0, 0.05, 1, 1))
 plt.show()
 
 # %% [markdown]
@@ -176,8 +179,8 @@ for h in range(1, 13):
 check_true("#REAL closed form, #REAL + 2·#FREE == HW for 1 ≤ H, W ≤ 12", ok_count)
 check_true("symmetry_pattern == brute-force loop over bins, 144 sizes", ok_loop)
 check_true("REAL/FREE directions: HW orthonormal spectra with real inverses, 144 sizes", ok_basis)
-print(pd.DataFrame([[n_real(h, w) for w in (1, 2)] for h in (1, 2)],
-                   index=["H odd", "H even"], columns=["W odd", "W even"]).rename_axis("#REAL"))
+display(pd.DataFrame([[n_real(h, w) for w in (1, 2)] for h in (1, 2)],
+                     index=["H odd", "H even"], columns=["W odd", "W even"]).rename_axis("#REAL"))
 
 # %% [markdown]
 # ## 4 · The `rfft2` half-plane: REMOVEREDUNDANCY and RECOVERMAP
@@ -188,15 +191,16 @@ print(pd.DataFrame([[n_real(h, w) for w in (1, 2)] for h in (1, 2)],
 # parts of the REAL bins plus the CONJUGATE bins of columns $0$ and $W/2$ (hatched: dropped).
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 4.2))
 for ax, (h, w) in zip(axes, [(6, 7), (6, 8)], strict=True):
     draw_pattern(ax, symmetry_pattern(h, w), f"{h}×{w} (uncentred): rfft2 keeps l ≤ {w // 2}",
                  centred=False)
     ax.add_patch(Rectangle((w // 2 + 0.5, -0.5), w - w // 2 - 1, h, fill=False, hatch="//",
-                           lw=0))
-fig.legend(handles=LEGEND + [Patch(fill=False, hatch="//", label="not stored by rfft2")],
+                           ec="k", lw=0))
+fig.legend(handles=LEGEND + [Patch(fill=False, hatch="//", ec="k",
+                                      label="not stored by rfft2")],
            loc="lower center", ncol=4)
-fig.tight_layout(rect=(0, 0.08, 1, 1))
+fig.tight_layout(rect=(0, 0.07, 1, 1))
 plt.show()
 
 # %%
@@ -294,13 +298,14 @@ for (M, N), (h, w) in [((16, 16), (8, 8)), ((15, 12), (6, 5)), ((16, 16), (7, 5)
 # %%
 M, N, h, w = 16, 16, 8, 8
 C = crop(centered(fft2u(torch.randn(M, N, dtype=F64))), h, w)
-fig, axes = plt.subplots(1, 3, figsize=(14, 4.5))
+fig, axes = plt.subplot_mosaic([[0, 1], [0, 2]], figsize=(TEXT_WIDTH, 6.4),
+                               gridspec_kw={"width_ratios": [1.25, 1]})
 draw_pattern(axes[0], centered(symmetry_pattern(M, N)), "16×16 spectrum and its 8×8 crop")
 axes[0].add_patch(Rectangle((3.5, 3.5), 8, 8, fill=False, ec="k", lw=3, label="crop"))
 axes[0].add_patch(Rectangle((3.5, 11.5), 9, 1, fill=False, ec="red", lw=2.5, ls="--",
                             label="cut-off partners (+h/2, +w/2)"))
 axes[0].add_patch(Rectangle((11.5, 3.5), 1, 9, fill=False, ec="red", lw=2.5, ls="--"))
-axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize=8, ncol=2)
+axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1)
 for ax, img, title in [(axes[1], defect(C), "crop: |C − conj(C∘mirror)|"),
                        (axes[2], to_map(C).imag, "Im F⁻¹(crop): not a real map")]:
     im = ax.imshow(img, cmap="magma" if ax is axes[1] else "RdBu_r")
@@ -516,7 +521,7 @@ for k, (g, n) in zip(list(curves), [(2, 4), (1, 2), (2**0.5, 2)], strict=True):
     print(f"   argmin on the grid t = {ts[curves[k].argmin()]:.2f}, theory 1/{g:.4f} = {1 / g:.4f}")
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 4.2))
+fig, ax = plt.subplots(figsize=(TEXT_WIDTH, 4.2))
 for k, vals in curves.items():
     ax.plot(ts, vals, label=k)
 for t, lab in [(0.0, "(d)"), (0.5, "(a)"), (0.5**0.5, "(c)"), (1.0, "(e)")]:
@@ -525,7 +530,7 @@ for t, lab in [(0.0, "(d)"), (0.5, "(a)"), (0.5**0.5, "(c)"), (1.0, "(e)")]:
                 textcoords="offset points")
 ax.set(xlabel="fold weight t on the Nyquist row", ylabel="mean in-band ‖error‖² / ‖x‖²",
        title="16×15 → 8×7 white-noise maps: each criterion picks its own weight")
-ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
 plt.show()
 
 # %% [markdown]
@@ -587,7 +592,7 @@ for name, repair in REPAIRS.items():
 cols = ["real", "max ‖Im‖/‖x̂‖"] + [f"{c} {d}" for d in ("white", "smooth")
                                    for c in ("crit1", "crit2", "crit2′")] + ["‖P‖₂"]
 table = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
-print(table.round(4).to_string())
+display(table.round(4))
 
 # %%
 real = table[table["real"]]

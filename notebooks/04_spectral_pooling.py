@@ -52,8 +52,10 @@ import pandas as pd
 import scipy.signal
 import torch
 import torch.nn.functional as F
+from IPython.display import display
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from spectral.checks import check_close, check_true
 from spectral.data import balanced_split, load_arrays, sample_images
@@ -70,6 +72,7 @@ from spectral.fft import (
     symmetry_pattern,
     uncentered,
 )
+from spectral.plotting import TEXT_WIDTH, use_book_style
 from spectral.pooling import (
     NYQUIST_RULES,
     SpectralPool2d,
@@ -81,7 +84,7 @@ from spectral.pooling import (
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
 torch.set_default_dtype(torch.float64)
-plt.rcParams.update({"figure.dpi": 90, "axes.titlesize": 10, "axes.labelsize": 9})
+use_book_style()
 C128 = torch.complex128
 WEIGHT = {"fold": 1.0, "sqrt_half": 0.5**0.5}  # the Nyquist weight t of the separable rules
 
@@ -207,25 +210,27 @@ def predicted_broken(H, W, h, w):
     return mask
 
 
-fig, axes = plt.subplots(1, len(CASES), figsize=(15, 3.3))
+fig, axes = plt.subplots(2, 3, figsize=(TEXT_WIDTH, 7.2))
 ok = True
-for ax, (H, W, h, w) in zip(axes, CASES, strict=True):
+for panel, (ax, (H, W, h, w)) in enumerate(zip(axes.flat, CASES, strict=True)):
     broken = broken_bins(torch.randn(4, H, W), h, w)
     ok &= torch.equal(broken, predicted_broken(H, W, h, w))
     ax.imshow(centered(symmetry_pattern(h, w)), cmap=PATTERN_CMAP, vmin=-0.5, vmax=2.5)
     for i, j in broken.nonzero().tolist():
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
-    ax.set_xticks(range(w), [j - w // 2 for j in range(w)], fontsize=7)
-    ax.set_yticks(range(h), [i - h // 2 for i in range(h)], fontsize=7)
-    ax.set(title=f"{H}×{W} → {h}×{w}", xlabel="column frequency", ylabel="row frequency")
+    ax.set_xticks(range(w), [j - w // 2 for j in range(w)])
+    ax.set_yticks(range(h), [i - h // 2 for i in range(h)])
+    ax.set(title=f"{H}×{W} → {h}×{w}", xlabel="column frequency",
+           ylabel="row frequency" if panel % 3 == 0 else None)
 check_true("broken bins == Nyquist row/column of each even, reduced output dim", ok)
 fig.legend(handles=[Patch(color=PATTERN_CMAP(FREE), label="FREE"),
                     Patch(color=PATTERN_CMAP(REAL), label="REAL"),
                     Patch(color=PATTERN_CMAP(CONJUGATE), label="CONJUGATE"),
                     Patch(fill=False, ec="red", lw=2, label="broken by the crop")],
            loc="lower center", ncol=4)
-fig.suptitle("Which bins of the cropped spectrum break conjugate symmetry (output grid, centred)")
-fig.tight_layout(rect=(0, 0.08, 1, 1))
+fig.suptitle("Which bins of the cropped spectrum break conjugate symmetry\n"
+             "(output grid, centred)")
+fig.tight_layout(rect=(0, 0.05, 1, 1), h_pad=1.5)
 plt.show()
 
 # %% [markdown]
@@ -502,18 +507,19 @@ for name, f in TREATMENTS.items():
                    "Nyquist cos gain": (f(nyquist_cos[None], 16)[0] * sign16).mean().item(),
                    "constant gain": f(torch.ones(1, 32, 32), 16)[0].mean().item()}
 recap = pd.DataFrame.from_dict(rows, orient="index")
-print((recap.T.round(4) + 0.0).to_string())  # + 0.0: no "-0.0000"
+display(recap.T.round(4) + 0.0)  # + 0.0: no "-0.0000"
 gaps = {f"{kind} 32→{n}": 100 * (scores[kind, n][RULES[1]][1] - scores[kind, n][RULES[0]][1])
         .mean().item() for kind, n in scores}
-print("criterion 2, hermitian − fold, % of ‖x‖: "
+print("criterion 2, hermitian − fold, % of ‖x‖:\n  "
       + ", ".join(f"{k} {v:.2f}" for k, v in gaps.items()))
 
 # %% tags=["nbval-ignore-output"]
 images, labels, source = sample_images(10)
 real = {n: criteria(images.reshape(-1, 32, 32), n) for n in (16, 12)}
 print(f"{source}, {images.shape[0]} images × 3 channels, mean relative errors:")
-print(pd.DataFrame({f"crit {c + 1}, 32→{n}": {k: v[c].mean().item() for k, v in real[n].items()}
-                    for n in (16, 12) for c in (0, 1)}).round(4).to_string())
+display(pd.DataFrame({f"crit {c + 1}, 32→{n}": {k: v[c].mean().item()
+                                                 for k, v in real[n].items()}
+                      for n in (16, 12) for c in (0, 1)}).round(4))
 
 # %%
 sets = {f"{kind} 32→{n}": s for (kind, n), s in scores.items()}
@@ -695,13 +701,14 @@ _ = check_close("… the fold returns its samples on the 8×8 grid (a corner cos
 
 # %%
 A = pooling_matrix(32, 26)
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), gridspec_kw={"width_ratios": [1, 1, 1.3]})
+fig, axes = plt.subplot_mosaic([[0, 1], [2, 2]], figsize=(TEXT_WIDTH, 6.4),
+                               height_ratios=[1, 1.1])
 for ax, M, title in [(axes[0], A.real, "hermitian A_r (26×32)"),
                      (axes[1], A.imag, "hermitian A_i (26×32): rank 1")]:
     lim = float(M.abs().max())
     im = ax.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim)
     ax.set(title=title, xlabel="input index n", ylabel="output index m")
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.colorbar(im, ax=ax, shrink=0.7)
 n_ax = torch.arange(32)
 axes[2].plot(n_ax, pooling_matrix(32, 16, "fold").real[8], "o-", ms=3,
              label="spectral (fold), 32 → 16: row m = 8")
@@ -710,7 +717,7 @@ box[16:18] = 0.5
 axes[2].step(n_ax, box, where="mid", color="k", lw=1, label="average pooling 2, output 8")
 axes[2].set(title="one row of A: a periodic sinc, not a box", xlabel="input index n",
             ylabel="weight")
-axes[2].legend(fontsize=8)
+axes[2].legend()
 fig.tight_layout()
 plt.show()
 
@@ -738,7 +745,7 @@ def fwd_bwd_ms(f, x):
     return timer.blocked_autorange(min_run_time=0.1).median * 1e3
 
 
-bench = {}
+bench, bench_ms = {}, {}
 for shape, h in [((8, 96, 32, 32), 27), ((8, 256, 16, 16), 8)]:
     x = torch.randn(*shape, dtype=torch.float32, requires_grad=True)
     methods = {
@@ -751,14 +758,19 @@ for shape, h in [((8, 96, 32, 32), 27), ((8, 256, 16, 16), 8)]:
         "rfft2+irfft2 pair": lambda v: torch.fft.irfft2(torch.fft.rfft2(v), s=v.shape[-2:]),
     }
     times = {name: fwd_bwd_ms(f, x) for name, f in methods.items()}
-    bench[f"{'×'.join(map(str, shape))} → {h}"] = {k: t / times["max_pool2d 2×2"]
-                                                   for k, t in times.items()}
-    print(f"{shape} → {h}: " + ", ".join(f"{k} {t:.1f} ms" for k, t in times.items()))
-print(f"threads: {torch.get_num_threads()}")
-pd.DataFrame(bench).plot.barh(figsize=(9, 3.4), logx=True)
-plt.axvline(1, color="k", lw=0.8)
-plt.xlabel("forward+backward time / max_pool2d (log scale)")
-plt.title("Spectral pooling: the matrix form against the FFT form (float32, this CPU)")
+    case = f"{'×'.join(map(str, shape))} → {h}"
+    bench[case] = {k: t / times["max_pool2d 2×2"] for k, t in times.items()}
+    bench_ms[case] = times
+print(f"forward+backward time in ms (threads: {torch.get_num_threads()}):")
+display(pd.DataFrame(bench_ms).round(1))
+ax = pd.DataFrame(bench).plot.barh(figsize=(TEXT_WIDTH, 3.8), logx=True)
+ax.axvline(1, color="k", lw=0.8)
+ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+ax.xaxis.set_minor_formatter(NullFormatter())
+ax.set(xlabel="forward+backward time / max_pool2d (log scale)",
+       title="Spectral pooling: matrix form against FFT form (float32, this CPU)")
+ax.figure.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -772,9 +784,9 @@ plt.show()
 # %%
 hopper = torch.from_numpy(plt.imread(cbook.get_sample_data("grace_hopper.jpg")).copy())
 hopper = hopper[44:556].permute(2, 0, 1).to(torch.float32) / 255  # (3, 512, 512), float32
-rows_fig2 = [(images[8], [32, 24, 16, 12, 8, 4], f"CIFAR-10 ({labels[8]})"),
-             (hopper, [512, 128, 64, 32, 16, 8], "Grace Hopper, 512×512")]
-fig, axes = plt.subplots(4, 6, figsize=(13, 9.4))
+rows_fig2 = [(images[8], [32, 24, 16, 12, 8, 4], f"CIFAR-10\n({labels[8]})"),
+             (hopper, [512, 128, 64, 32, 16, 8], "Grace Hopper\n512×512")]
+fig, axes = plt.subplots(4, 6, figsize=(TEXT_WIDTH, 6.4))
 for r, (img, sizes, name) in enumerate(rows_fig2):
     H = img.shape[-1]
     for c, n in enumerate(sizes):
@@ -783,11 +795,11 @@ for r, (img, sizes, name) in enumerate(rows_fig2):
         for ax, im, kind in [(axes[2 * r, c], spec, "spectral"), (axes[2 * r + 1, c], mx, "max")]:
             ax.set(xticks=[], yticks=[])
             if im is None:
-                ax.text(0.5, 0.5, f"{n}×{n}:\nno integer stride", ha="center", va="center",
-                        transform=ax.transAxes, fontsize=9)
+                ax.text(0.5, 0.5, f"{n}×{n}:\nno integer\nstride", ha="center",
+                        va="center", transform=ax.transAxes)
                 continue
             ax.imshow(im.permute(1, 2, 0), interpolation="nearest")
-            ax.set_title(f"{kind} {n}×{n}" if n < H else f"{name}", fontsize=9)
+            ax.set_title(f"{kind}\n{n}×{n}" if n < H else f"{name}")
 fig.suptitle("Spectral pooling (rows 1, 3) vs max pooling (rows 2, 4) to several sizes")
 fig.tight_layout()
 plt.show()
@@ -854,17 +866,20 @@ check_true("Fig. 4a, both image sets: the fold's error ≤ every other rule's at
                                  by_rule.values() for e in sizes.values() for r in e))
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
-for ax, (name, (spec, blocks)) in zip(axes, curves.items(), strict=False):
+fig, axes = plt.subplot_mosaic([[0, 1], ["legend", "legend"], [2, 2]], figsize=(TEXT_WIDTH, 10),
+                               height_ratios=[1, 0.3, 1])
+for ax, (name, (spec, blocks)) in zip([axes[0], axes[1]], curves.items(), strict=True):
     ax.plot(*zip(*spec, strict=True), "o-", ms=3,
             label="spectral pooling + band-limited upsampling")
     for kind, marker, color in [("max", "s", "tab:red"), ("avg", "^", "tab:green")]:
         ax.plot(*zip(*blocks[kind], strict=True), marker, color=color, ms=7,
                 label=f"{kind} pooling stride 2, 4, 8 + nearest upsampling")
     ax.axhline(blocks["max"][0][1], color="tab:red", lw=1, ls="--", label="max pooling, stride 2")
-    ax.set(xscale="log", xlabel="fraction of parameters kept  hw/HW",
-           ylabel="average ‖x − x̃‖ / ‖x‖", title=name, ylim=(0, None))
-axes[0].legend(fontsize=8)
+    ax.set(xscale="log", xlabel="fraction kept  hw/HW",
+           ylabel="average ‖x − x̃‖ / ‖x‖" if ax is axes[0] else None, title=name,
+           ylim=(0, None))
+axes["legend"].axis("off")
+axes["legend"].legend(*axes[0].get_legend_handles_labels(), loc="center")
 for (name, sizes), marker in zip(by_rule.items(), "os", strict=True):
     H = input_size[name]
     for rule, color in [("hermitian", "tab:orange"), ("sqrt_half", "tab:purple")]:
@@ -874,7 +889,7 @@ for (name, sizes), marker in zip(by_rule.items(), "os", strict=True):
 axes[2].set(xscale="log", xlabel="fraction of parameters kept  hw/HW (even sizes)",
             ylabel="extra error, % of ‖x‖", title="Nyquist rules on Fig. 4a's criterion",
             ylim=(0, None))
-axes[2].legend(fontsize=8)
+axes[2].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 fig.suptitle(f"Information preservation (Rippel Fig. 4a); images: {cifar_source}")
 fig.tight_layout()
 plt.show()
@@ -887,13 +902,14 @@ for name, (spec, blocks) in curves.items():
                             "max": [e for _, e in blocks["max"]]},
                            index=pd.Index(["1/4", "1/16", "1/64"], name="fraction kept"))
     reach = next(f for f, e in sorted(spec) if e <= blocks["max"][0][1])
-    print(f"{name}: relative error; spectral reaches max pooling's stride-2 error at "
-          f"{reach:.3f} of the parameters\n{table4a.round(3).to_string()}\n")
+    print(f"{name}: relative error; spectral pooling reaches max pooling's stride-2\n"
+          f"error at {reach:.3f} of the parameters")
+    display(table4a.round(3))
     gaps4a = pd.DataFrame({r: {n: 100 * (e[r] - e["fold"]).mean().item()
                                for n, e in by_rule[name].items()}
                            for r in ("hermitian", "sqrt_half")})
-    print(f"{name}: extra error over the fold, % of ‖x‖, by even output size\n"
-          f"{gaps4a.T.round(3).to_string()}\n")
+    print(f"{name}: extra error over the fold, % of ‖x‖, by even output size")
+    display(gaps4a.T.round(3))
 
 # %% [markdown]
 # Both claims of §3.1 hold here (numbers in the table above): at each of max pooling's
@@ -951,7 +967,7 @@ for r in range(1, 11):
     ranks["rank, mask-Re", r] = int(torch.linalg.matrix_rank(mask_re(basis, 10, 10, r)
                                                              .reshape(144, -1)))
 order = [f"rank, {r}" for r in NYQUIST_RULES] + ["rank, mask-Re"]
-print(pd.Series(ranks).unstack().loc[order].rename_axis(columns="radius r").to_string())
+display(pd.Series(ranks).unstack().loc[order].rename_axis(columns="radius r"))
 check_true("every rule: rank r² for every radius r (12×12 → 10×10)",
            all(v == r * r for (k, r), v in ranks.items() if k != "rank, mask-Re"))
 check_true("every rule: nested output spaces, radius r − 1 inside radius r", nested)
@@ -988,7 +1004,7 @@ table = pd.DataFrame({"H_m": sizes_m, "c_m": schedule,
                      index=pd.RangeIndex(1, 7, name="layer m"))
 table["radius range"] = [f"[{lo}, {n}]"
                          for lo, n in zip(table["radius range"], sizes_m, strict=True)]
-print(table.round(3).to_string())
+display(table.round(3))
 check_close("c_m = α + (m/M)(β − α)", torch.tensor(schedule),
             0.30 + torch.arange(1, 7) / 6 * (0.15 - 0.30))
 
@@ -1004,8 +1020,8 @@ _ = check_close("eval mode: no truncation", pool(x), spectral_pool(x, 27), atol=
 # %%
 img = images[8]
 radii = [27, 21, 15, 9]
-fig = plt.figure(figsize=(14, 5.6))
-grid = fig.add_gridspec(2, 6, width_ratios=[1, 1, 1, 1, 0.15, 1.8])
+fig = plt.figure(figsize=(TEXT_WIDTH, 7.4))
+grid = fig.add_gridspec(3, 4, height_ratios=[1, 1.2, 1.4])
 for c, r in enumerate(radii):
     pooled = spectral_pool(img, 27, radius=r)
     ax = fig.add_subplot(grid[0, c])
@@ -1016,12 +1032,14 @@ for c, r in enumerate(radii):
     ax.imshow(amp, cmap="magma", vmin=-4, vmax=1, extent=(-13.5, 13.5, 13.5, -13.5))
     ax.add_patch(Rectangle((-r / 2, -r / 2), r, r, fill=False, ec="cyan", lw=1))
     ax.set(title="log₁₀|spectrum|", xlabel="l", ylabel="k" if c == 0 else None)
-ax = fig.add_subplot(grid[:, 5])
+ax = fig.add_subplot(grid[2, :])
 ax.bar(range(28), counts.numpy() / len(draws), color="tab:blue")
 ax.axhline(1 / 21, color="k", ls="--", lw=1, label="uniform on [7, 27]")
 ax.set(xlabel="sampled radius", ylabel="frequency", title="SpectralPool2d(27, 0.275): 4000 draws")
-ax.legend(fontsize=8)
-fig.suptitle("Frequency dropout: the same layer at four radii (training mode draws one per call)")
+ax.legend()
+fig.suptitle("Frequency dropout: the same layer at four radii\n"
+             "(training mode draws one per call)")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -67,10 +67,11 @@ from spectral.masks import (
     full_plane,
     mask_spectrum,
 )
+from spectral.plotting import TEXT_WIDTH, use_book_style
 
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)
-plt.rcParams.update({"figure.dpi": 90, "axes.titlesize": 9, "axes.labelsize": 9})
+use_book_style()
 
 
 def randn(*shape, seed=0):
@@ -302,10 +303,10 @@ check_true("with the post-step hook it stays in [0, 1]",
 
 # %%
 u8 = (images.clamp(0, 1) * 255).round().to(torch.uint8)
-fig, axes = plt.subplots(4, 6, figsize=(8, 5.6))
+fig, axes = plt.subplots(4, 6, figsize=(TEXT_WIDTH, 5.6))
 for row, kind in enumerate(["impulse_noise", "gaussian_noise", "fog", "contrast"]):
     axes[row, 0].imshow(u8[1].permute(1, 2, 0).numpy())
-    axes[row, 0].set_ylabel(kind.replace("_", " "))
+    axes[row, 0].set_ylabel(kind.replace("_", "\n"))
     for severity in range(1, 6):
         out = corrupt(u8[1:2], kind, severity, generator=torch.Generator().manual_seed(0))
         axes[row, severity].imshow(out[0].permute(1, 2, 0).numpy())
@@ -376,7 +377,7 @@ if binarized:
     check_true("every stored mask agrees with its stored fraction", all(
         abs(1 - np.mean(r["final"]["masks"][n]) - f) < 1e-6
         for r in binarized for n, f in r["final"]["mask_fraction"].items()))
-    fig, ax = plt.subplots(figsize=(7, 3))
+    fig, ax = plt.subplots(figsize=(TEXT_WIDTH, 3.4))
     depth = np.linspace(0, 1, len(table))
     ax.plot(depth, table["ours (mean over seeds)"], "o-", label="ours (ResNet-20, 19 convs)")
     ax.fill_between(depth, table["ours (min)"], table["ours (max)"], alpha=0.2)
@@ -397,12 +398,12 @@ table.round(3) if binarized else None
 if binarized:
     stored = binarized[0]["final"]["masks"]
     names = list(stored)
-    fig, axes = plt.subplots(2, math.ceil(len(names) / 2), figsize=(11, 3.4))
+    fig, axes = plt.subplots(3, math.ceil(len(names) / 3), figsize=(TEXT_WIDTH, 4.2))
     for ax, name in zip(axes.flat, names, strict=False):
         half = torch.tensor(stored[name], dtype=torch.float64)
         side = half.shape[-2]  # ResNet-20's maps are square: W = H
         ax.imshow(centered(full_plane(half, side)).numpy(), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name.replace("layer", "L").replace(".conv", "c"), fontsize=7)
+        ax.set_title(name.replace("layer", "L").replace(".conv", "c"))
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
     for ax in axes.flat[len(names):]:
