@@ -237,7 +237,7 @@ expected[torch.arange(S * S), partner] = True
 check_true("Re e_a == Re e_b  <=>  b in {a, mirror(a)}", torch.equal(same, expected))
 pattern = symmetry_pattern(S, S)
 n_real, n_pairs = int((pattern == REAL).sum()), int((pattern != REAL).sum()) // 2
-print(f"self-mirror bins: {n_real}, mirror pairs: {n_pairs}, "
+print(f"self-mirror bins: {n_real}, mirror pairs: {n_pairs};\n"
       f"distinct real parts: {n_real + n_pairs}, distinct (±) imaginary parts: {n_pairs}")
 check_true("distinct real parts == number of distinct rows of Re(basis)",
            int((same.int().argmax(dim=1) == torch.arange(S * S)).sum()) == n_real + n_pairs)
@@ -311,7 +311,7 @@ for h, w in [(7, 7), (8, 10)]:  # centred index i holds frequency i - H//2, odd 
 
 # %% tags=["nbval-ignore-output"]
 images, labels, source = sample_images(6)
-print(f"source: {source}; images {tuple(images.shape)} {images.dtype}; classes: {labels}")
+print(f"source: {source}\nimages {tuple(images.shape)} {images.dtype}\nclasses: {labels}")
 
 # %% tags=["hide-input"]
 LUMA = torch.tensor([0.299, 0.587, 0.114])

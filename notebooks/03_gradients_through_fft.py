@@ -468,7 +468,7 @@ check_all("Re ifft2(P G) == ifft2(hermitian_part(P G))", *res["herm"])
 check_all("rfft2 backward == irfft2(G / D)", *res["irfft2/D"])
 check_all("rfft2 backward == Re of dense adjoint D̄_H (P G) D̄_W", *res["dense"])
 check_all("rfft2 backward == finite differences", *res["fd"], atol=1e-8)
-print("relative error of the naive backward irfft2(G): "
+print("relative error of the naive backward irfft2(G):\n   "
       + ", ".join(f"{H}×{W}: {e:.2f}" for (H, W), e in zip(SIZES, naive_err, strict=True)))
 check_true("naive backward irfft2(G) is wrong on every size (rel. error > 0.2)",
            min(naive_err) > 0.2)

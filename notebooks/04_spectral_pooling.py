@@ -47,7 +47,6 @@ import math
 
 import matplotlib.cbook as cbook
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import scipy.signal
 import torch
@@ -82,7 +81,6 @@ from spectral.pooling import (
 )
 
 torch.manual_seed(0)
-rng = np.random.default_rng(0)
 torch.set_default_dtype(torch.float64)
 use_book_style()
 C128 = torch.complex128
@@ -735,7 +733,11 @@ plt.show()
 # full table at batch 128.
 
 # %% tags=["nbval-ignore-output"]
-from torch.utils.benchmark import Timer  # its import prints a CUDA notice on CPU-only machines
+import logging
+
+# torch.utils.benchmark imports cpp_extension, which logs a CUDA notice on CPU-only machines
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+from torch.utils.benchmark import Timer  # noqa: E402
 
 
 def fwd_bwd_ms(f, x):
@@ -902,8 +904,8 @@ for name, (spec, blocks) in curves.items():
                             "max": [e for _, e in blocks["max"]]},
                            index=pd.Index(["1/4", "1/16", "1/64"], name="fraction kept"))
     reach = next(f for f, e in sorted(spec) if e <= blocks["max"][0][1])
-    print(f"{name}: relative error; spectral pooling reaches max pooling's stride-2\n"
-          f"error at {reach:.3f} of the parameters")
+    print(f"{name}: relative error; spectral pooling reaches\n"
+          f"max pooling's stride-2 error at {reach:.3f} of the parameters")
     display(table4a.round(3))
     gaps4a = pd.DataFrame({r: {n: 100 * (e[r] - e["fold"]).mean().item()
                                for n, e in by_rule[name].items()}
@@ -1068,7 +1070,7 @@ train_a, train_b = net(x), net(x)
 net.eval()
 eval_a, eval_b = net(x), net(x)
 print(f"output {tuple(eval_a.shape)}; two training calls differ: "
-      f"{not torch.equal(train_a, train_b)}; two eval calls equal: {torch.equal(eval_a, eval_b)}")
+      f"{not torch.equal(train_a, train_b)};\ntwo eval calls equal: {torch.equal(eval_a, eval_b)}")
 with torch.autocast("cpu", dtype=torch.bfloat16):
     out = net(x)
 print(f"under autocast(bfloat16): output dtype {out.dtype}")

@@ -231,7 +231,7 @@ for build in (rippel_generic, rippel_deep):
     convs = {name: m for name, m in spectral.named_modules() if isinstance(m, nn.Conv2d)}
     flags = ", ".join(f"{c.kernel_size[0]}×{c.kernel_size[1]}:{'S' if is_spectral(c) else '-'}"
                       for c in convs.values())
-    print(f"{build.__name__}: convolutions (S = spectral) {flags}")
+    print(f"{build.__name__}: convolutions (S = spectral)\n   {flags}")
     originals = dict(spatial.named_modules())
     registered = {name: c for name, c in convs.items() if is_spectral(c)}
     stored = [c.parametrizations.weight.original.detach() for c in registered.values()]
@@ -594,6 +594,10 @@ for name, values in moments.items():
 # full comparison, including ResNet-18, is `python benchmarks/parametrize.py`):
 
 # %% tags=["hide-input", "nbval-ignore-output"]
+import logging  # noqa: E402
+
+# torch.utils.benchmark imports cpp_extension, which logs a CUDA notice on CPU-only machines
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 from torch.utils.benchmark import Timer  # noqa: E402
 
 torch.manual_seed(0)
@@ -619,8 +623,8 @@ for _ in range(3):  # alternate, so that load from other processes hits both ali
         timer = Timer("step()", globals={"step": step_of(net)}, num_threads=1)
         timings[name].append(timer.blocked_autorange(min_run_time=0.3).median)
 medians = {name: float(np.median(t)) for name, t in timings.items()}
-print({name: f"{1e3 * t:.1f} ms" for name, t in medians.items()},
-      f"ratio spectral/spatial = {medians['spectral'] / medians['spatial']:.3f}",
+print({name: f"{1e3 * t:.1f} ms" for name, t in medians.items()})
+print(f"ratio spectral/spatial = {medians['spectral'] / medians['spatial']:.3f} "
       f"({os.cpu_count()} CPUs, 1 thread)")
 
 # %% [markdown]

@@ -52,6 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import display
 from torch import nn
 
 from spectral.checks import check_close, check_true
@@ -249,7 +250,7 @@ for b, c, h, w in [(128, 256, 8, 8), (128, 512, 4, 4), (128, 64, 32, 32)]:
         "factor − 1 (count)": f"{1 / (n_count - 1):.1e}",
         "factor − 1 (paper)": f"{1 / (n_paper_shape - 1):.1e}",
     })
-print(pd.DataFrame(rows).to_string(index=False))
+display(pd.DataFrame(rows).set_index("shape"))
 
 # %% [markdown]
 # A real running mean (the declaration $\mu_r\in\mathbb R^C$) drops $\operatorname{Im}\mu$
@@ -489,7 +490,7 @@ for size in sizes:
         ratios[fft_norm].append(float(after_sbn.norm() / after_bn.norm()))
 for size, r_back, r_ortho in zip(sizes, ratios["backward"], ratios["ortho"], strict=True):
     print(f"{size:2d}×{size:<2d}: ‖SBN(BN x)‖/‖BN x‖ = {r_back:.4f} (eq. (1)), "
-          f"1/sqrt(HW) = {1 / size:.4f}; with fft_norm='ortho' {r_ortho:.4f}")
+          f"1/sqrt(HW) = {1 / size:.4f};\n       with fft_norm='ortho' {r_ortho:.4f}")
 check_close("eq. (1): norm ratio == 1/sqrt(HW) within 3 %",
             torch.tensor(ratios["backward"]) * torch.tensor(sizes, dtype=F64),
             torch.ones(len(sizes), dtype=F64), atol=0.03)

@@ -16,7 +16,8 @@
 # %% [markdown]
 # # 07 · Learned frequency masks
 #
-# {cite:t}`maskreg` regularise a CNN by restricting the *spectrum of each convolution*:
+# The masks paper {cite:p}`maskreg` regularises a CNN by restricting the *spectrum of each
+# convolution*:
 # a real-valued mask $M$ per layer is binarized in the forward pass, learns through a
 # straight-through gradient, and is clipped to $[0,1]$ after every update, as the
 # real-valued weights of BinaryConnect {cite:p}`courbariaux2015binaryconnect` are. Their
@@ -468,7 +469,7 @@ if {"masks", "masks_continuous"} <= set(compare.index):
     spread = max(np.std([r["final"]["test_accuracy"] for r in shown
                          if r["params"].get("variant") == v], ddof=1)
                  for v in ("masks", "masks_continuous"))
-    print("binarized − continuous (accuracy points):",
+    print("binarized − continuous (accuracy points):\n  ",
           ", ".join(f"{k} {100 * v:+.1f}" for k, v in gap.items()))
     print(f"largest seed-to-seed std of clean accuracy in the two: {100 * spread:.1f} points")
 

@@ -172,7 +172,7 @@ if "precision" in runs:
                             metrics=["test_accuracy"])
     final["amp"] = final["amp"].fillna("float32")
     display(final.pivot(index="seed", columns="amp", values="test_accuracy"))
-    print("bf16 − float32 test accuracy:", fast.describe(100, " points"))
+    print("bf16 − float32 test accuracy:\n  ", fast.describe(100, " points"))
 
 # %% [markdown]
 # ## Learning curves

@@ -6,17 +6,41 @@ and fails ``make test``), and prints one line::
 
     ✓ FFT == naive DFT: max |Δ| = 4.4e-16 ≤ 1e-12
 
+A line longer than :data:`WIDTH` characters (the book's column, in its monospace font)
+is wrapped, the error on a line of its own, indented::
+
+    ✓ conv2d(circular pad) == explicit circular cross-correlation, all kernel
+      sizes and paddings:
+      max |Δ| = 3.6e-15 ≤ 1e-12
+
 The ``max |Δ| = …`` figure is roundoff whose last digits depend on the FFT/BLAS backend;
 the nbval sanitiser masks it, the tolerance stays checked.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 import torch
 
 from spectral._validate import check_number
 
-__all__ = ["check_close", "check_true"]
+__all__ = ["WIDTH", "check_close", "check_true"]
+
+#: The longest printed line (characters) that fits the book's content column.
+WIDTH = 78
+
+
+def _report(*parts: str) -> None:
+    """Print ``parts`` joined by ``": "`` on one line if it fits :data:`WIDTH`, else the
+    first part wrapped and each further part on its own indented line."""
+    line = ": ".join(parts)
+    if len(line) <= WIDTH:
+        print(line)
+        return
+    head = textwrap.wrap(parts[0] + (":" if len(parts) > 1 else ""), WIDTH,
+                         subsequent_indent="  ", break_on_hyphens=False)
+    print("\n".join([*head, *(f"  {part}" for part in parts[1:])]))
 
 
 def check_close(
@@ -46,12 +70,12 @@ def check_close(
     err = float(torch.max(torch.abs(a.to(wide) - e.to(wide)))) if a.numel() else 0.0
     if not err <= atol:
         raise AssertionError(f"✗ {name}: max |Δ| = {err:.1e} > {atol:.0e}")
-    print(f"✓ {name}: max |Δ| = {err:.1e} ≤ {atol:.0e}")
+    _report(f"✓ {name}", f"max |Δ| = {err:.1e} ≤ {atol:.0e}")
     return err
 
 
 def check_true(name: str, condition: bool) -> None:
-    """Assert a boolean fact and print ``✓ name``."""
+    """Assert a boolean fact and print ``✓ name`` (wrapped as :func:`check_close`'s line)."""
     if not bool(condition):
         raise AssertionError(f"✗ {name}")
-    print(f"✓ {name}")
+    _report(f"✓ {name}")

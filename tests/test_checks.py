@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spectral.checks import check_close, check_true
+from spectral.checks import WIDTH, check_close, check_true
 
 
 def test_check_close_passes_and_prints(capsys):
@@ -41,3 +41,20 @@ def test_check_close_accepts_tensors_that_require_grad(recwarn):
     x = torch.ones(3, requires_grad=True)
     assert check_close("x == 1", x * 1.0, torch.ones(3), atol=1e-12) == 0.0
     assert not [w for w in recwarn if "requires_grad" in str(w.message)]
+
+
+def test_long_lines_wrap_within_the_column(capsys):
+    name = "a comparison whose name alone runs long enough " * 3
+    check_close(name.strip(), torch.zeros(1), torch.zeros(1), atol=1e-12)
+    check_true(name.strip(), True)
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= WIDTH for line in lines)
+    assert lines[0].startswith("✓ a comparison") and lines[1].startswith("  ")
+    close = lines[: lines.index("  max |Δ| = 0.0e+00 ≤ 1e-12") + 1]
+    assert " ".join(part.strip() for part in close[:-1]) == f"✓ {name.strip()}:"
+    assert " ".join(part.strip() for part in lines[len(close):]) == f"✓ {name.strip()}"
+
+
+def test_a_short_line_stays_one_line(capsys):
+    check_close("short", torch.zeros(1), torch.zeros(1), atol=1e-12)
+    assert capsys.readouterr().out == "✓ short: max |Δ| = 0.0e+00 ≤ 1e-12\n"
