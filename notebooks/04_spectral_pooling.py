@@ -911,7 +911,7 @@ for name, (spec, blocks) in curves.items():
                                for n, e in by_rule[name].items()}
                            for r in ("hermitian", "sqrt_half")})
     print(f"{name}: extra error over the fold, % of ‖x‖, by even output size")
-    display(gaps4a.T.round(3))
+    display(gaps4a.rename_axis("output size").round(3))
 
 # %% [markdown]
 # Both claims of §3.1 hold here (numbers in the table above): at each of max pooling's

@@ -605,8 +605,8 @@ _ = check_close("… and β = 0.5 changes the output only at pixel (0, 0), by β
 
 # %% tags=["nbval-ignore-output"]
 for name, values in entropy.items():
-    print(f"{name:20}: normalised spectral entropy {values.mean():.4f} ± {values.std():.4f} "
-          f"(min {values.min():.4f}, max {values.max():.4f}) over {values.numel()} maps")
+    print(f"{name:20}: normalised spectral entropy {values.mean():.4f} ± {values.std():.4f}\n"
+          f"{'':22}(min {values.min():.4f}, max {values.max():.4f}) over {values.numel()} maps")
 
 # %%
 image_index, channels = 0, [0, 1, 2, 3]

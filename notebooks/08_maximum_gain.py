@@ -531,8 +531,8 @@ else:
         ax.scatter(error, last.get("max_gain", np.nan),
                    label=factor_label(r["params"]["lr"] / BASE_LR))
         print(f"lr {r['params']['lr']:.3g}: {r['status']}, epoch {last['epoch']}, "
-              f"Maximum Gain {last.get('max_gain', np.nan):.2f} dB, "
-              f"validation error {error:.2f} %")
+              f"Maximum Gain {last.get('max_gain', np.nan):.2f} dB,\n"
+              f"   validation error {error:.2f} %")
     finals = [(r["metrics"][-1].get("max_gain", np.nan), r["metrics"][-1]["test_accuracy"])
               for r in records]
     gains, accuracies = (pd.Series(v).rank() for v in zip(*finals, strict=True))
