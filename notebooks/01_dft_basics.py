@@ -38,8 +38,11 @@
 # Conventions (notation page): for $x\in\mathbb R^{H\times W}$,
 #
 # $$
+# \begin{gathered}
 # X[k,l] = \frac{1}{\sqrt{HW}}\sum_{m=0}^{H-1}\sum_{n=0}^{W-1} x[m,n]\,
-#          e^{-2\pi i\,(km/H + ln/W)},\qquad k\in\{0..H-1\},\ l\in\{0..W-1\},
+#          e^{-2\pi i\,(km/H + ln/W)},\\
+# k\in\{0..H-1\},\ l\in\{0..W-1\},
+# \end{gathered}
 # $$
 #
 # DC at $[0,0]$ ("uncentred"); `centered` (= `fftshift`) moves it to $[H/\!/2, W/\!/2]$, so
@@ -516,9 +519,11 @@ print(f"kept {int(keep.sum())}/{32 * 32} bins; relative error "
 # periodic),
 #
 # $$
+# \begin{aligned}
 # \sum_{m,n}(x\circledast f)[m,n]\, e^{-2\pi i(km/H+ln/W)}
-# = \Big(\sum_{a,b} f[a,b]\,e^{-2\pi i(ka/H+lb/W)}\Big)
-#   \Big(\sum_{m',n'} x[m',n']\,e^{-2\pi i(km'/H+ln'/W)}\Big).
+# &= \Big(\sum_{a,b} f[a,b]\,e^{-2\pi i(ka/H+lb/W)}\Big)\\
+# &\quad\cdot\Big(\sum_{m',n'} x[m',n']\,e^{-2\pi i(km'/H+ln'/W)}\Big).
+# \end{aligned}
 # $$
 #
 # Both factors on the right carry one $1/\sqrt{HW}$ under the unitary convention, the left

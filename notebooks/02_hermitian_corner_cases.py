@@ -455,9 +455,11 @@ _ = check_close("lstsq over REAL/FREE coordinates == (a)",
 # $b=X[+\tfrac h2,l]$, $s=a+b$, $d=a-b$ and pooled value $ts$, expanding the squares (cross
 # terms cancel between mirrored bins) gives, summed over the columns $l$,
 #
-# $$E_1(t)=\tfrac14\textstyle\sum\big((1-2t)^2|s|^2+|d|^2\big),\quad
-# E_2(t)=\tfrac12\sum\big((1-t)^2|s|^2+|d|^2\big),\quad
-# E_{2'}(t)=\tfrac12\sum\big((1-\sqrt2t)^2|s|^2+|d|^2\big),$$
+# $$\begin{aligned}
+# E_1(t)&=\tfrac14\textstyle\sum\big((1-2t)^2|s|^2+|d|^2\big),\\
+# E_2(t)&=\tfrac12\textstyle\sum\big((1-t)^2|s|^2+|d|^2\big),\\
+# E_{2'}(t)&=\tfrac12\textstyle\sum\big((1-\sqrt2t)^2|s|^2+|d|^2\big),
+# \end{aligned}$$
 #
 # plus, for $E_2$ and $E_{2'}$, the out-of-band energy common to all candidates (left out
 # below). $E_{2'}$ uses the split $c\mapsto(c/\sqrt2,c/\sqrt2)$, an isometry whose adjoint

@@ -227,9 +227,11 @@ plt.show()
 # \partial_a R\,da + \partial_b R\,db$). For a complex-linear $y = Ax$,
 #
 # $$
+# \begin{gathered}
 # dR = \langle \nabla_y R, A\,dx\rangle = \operatorname{Re}\big((\nabla_y R)^H A\,dx\big)
-#    = \langle A^H \nabla_y R, dx\rangle
-# \quad\Longrightarrow\quad \nabla_x R = A^H\,\nabla_y R .
+#    = \langle A^H \nabla_y R, dx\rangle\\
+# \Longrightarrow\quad \nabla_x R = A^H\,\nabla_y R .
+# \end{gathered}
 # $$
 #
 # With $A = F$ unitary, $F^H = F^{-1}$: this is eq. (4), and backward of
@@ -317,8 +319,11 @@ check_all("symmetric weight: Im ifft2(y.grad) == 0", [i for _, i in herm_imag],
 # names is $F^H/\sqrt n$, $F^H$, $\sqrt n\,F^H$. The adjoint of $c\,F$ is $c\,F^H$, so
 #
 # $$
-# \big(\texttt{fft2}(\cdot,\texttt{"backward"})\big)^* = \sqrt n\,F^H
-# = n\cdot\texttt{ifft2}(\cdot,\texttt{"backward"}) = \texttt{ifft2}(\cdot,\texttt{"forward"}),
+# \begin{aligned}
+# \big(\texttt{fft2}(\cdot,\texttt{"backward"})\big)^* &= \sqrt n\,F^H
+# = n\cdot\texttt{ifft2}(\cdot,\texttt{"backward"})\\
+# &= \texttt{ifft2}(\cdot,\texttt{"forward"}),
+# \end{aligned}
 # $$
 #
 # and in general the adjoint of `fft2(norm=m)` is `ifft2(norm=swap(m))` with
@@ -415,9 +420,11 @@ plt.show()
 # $0$ and $W/2$ — which is exactly how `irfft2` completes a half-plane (§5) — we get
 #
 # $$
-# \nabla_x R = \operatorname{Re} F^{-1}(P\,G) = \texttt{irfft2}(G \oslash D),\qquad
+# \begin{gathered}
+# \nabla_x R = \operatorname{Re} F^{-1}(P\,G) = \texttt{irfft2}(G \oslash D),\\
 # D[\cdot, l] = \begin{cases} 2 & 1 \le l \le \lceil W/2\rceil - 1 \ \ \text{(interior columns)}\\
 # 1 & l = 0,\ \text{and } l = W/2 \text{ for even } W. \end{cases}
+# \end{gathered}
 # $$
 #
 # `irfft2(G)` itself counts every interior bin twice: the "obvious" backward is wrong.
@@ -492,10 +499,10 @@ check_true("naive backward irfft2(G) is wrong on every size (rel. error > 0.2)",
 # $v_{W/2}$ term exists for even $W$ only.
 # The row transform commutes with the column-wise $P$ and $D$, so
 #
-# $$
-# \texttt{irfft2}(Z) = \operatorname{Re} F^{-1}\big(P(D\odot Z)\big)
-#   = F^{-1}\big(\texttt{hermitian\_part}(P(D\odot Z))\big). \tag{$\ast$}
-# $$
+# \begin{align}
+# \texttt{irfft2}(Z) &= \operatorname{Re} F^{-1}\big(P(D\odot Z)\big) \notag\\
+#   &= F^{-1}\big(\texttt{hermitian\_part}(P(D\odot Z))\big). \tag{$\ast$}
+# \end{align}
 #
 # Consequences: interior bins act twice (themselves and, conjugated, their mirror);
 # columns $0$ and $W/2$ enter only through their 1-D Hermitian part

@@ -938,8 +938,10 @@ for name, (spec, blocks) in curves.items():
 # part*: its output space has dimension $(R+1)^2-2$, almost that of radius $R+1$. The
 # package defines, for each rule,
 #
-# $$\texttt{spectral\_pool}(x, (h,w), \texttt{radius}=(r_h,r_w)) =
-# \texttt{spectral\_resize}\big(\texttt{spectral\_resize}(x, (r_h, r_w)), (h, w)\big),$$
+# $$\begin{aligned}
+# &\texttt{spectral\_pool}(x, (h,w), \texttt{radius}=(r_h,r_w))\\
+# &\quad= \texttt{spectral\_resize}\big(\texttt{spectral\_resize}(x, (r_h, r_w)), (h, w)\big),
+# \end{aligned}$$
 #
 # resize to the radius and back with the same rule; with the fold that is pooling to the
 # radius followed by the standard interpolation (`upsample`), the orthogonal projection

@@ -309,12 +309,15 @@ _ = check_close("y − s·x == irfft2(c·𝟙)", y - s[:, None, None] * x,
 # step gives $H c\,\delta[m]$, so only **row 0** is non-zero, and there
 #
 # $$
+# \begin{aligned}
 # \mathcal F^{-1}(c\mathbb 1)[0,n]
-# = \frac{1}{\alpha W}\Big(\operatorname{Re}c\,\big(1 + 2\!\!\sum_{l=1}^{\lceil W/2\rceil-1}\!\!
-#   \cos\tfrac{2\pi ln}{W} + [W\text{ even}](-1)^n\big)
-#   - 2\operatorname{Im}c\!\!\sum_{l=1}^{\lceil W/2\rceil-1}\!\!\sin\tfrac{2\pi ln}{W}\Big)
-# = \frac{\operatorname{Re}c}{\alpha}\,\delta[n] + \frac{2\operatorname{Im}c}{\alpha W}\,
+# &= \frac{1}{\alpha W}\Big(\operatorname{Re}c\,\big(1 + 2\!\!\sum_{l=1}^{\lceil W/2\rceil-1}\!\!
+#   \cos\tfrac{2\pi ln}{W} + [W\text{ even}](-1)^n\big)\\
+# &\qquad\quad - 2\operatorname{Im}c\!\!\sum_{l=1}^{\lceil W/2\rceil-1}\!\!
+#   \sin\tfrac{2\pi ln}{W}\Big)\\
+# &= \frac{\operatorname{Re}c}{\alpha}\,\delta[n] + \frac{2\operatorname{Im}c}{\alpha W}\,
 #   \operatorname{Im}K[n],
+# \end{aligned}
 # $$
 #
 # with $K[n] = \sum_{l=0}^{\lfloor W/2\rfloor} e^{-2\pi i ln/W}$. The real part of the
@@ -400,8 +403,11 @@ _ = check_close("μ unchanged when rows 1..H−1 are replaced",
 # alternating sums $a_m=\sum_n(-1)^nx[m,n]$, so by 1-D Parseval
 #
 # $$
+# \begin{gathered}
 # \sum_{\text{half}}|\hat x|^2 = \frac{\alpha^2 H}{2}\Big(W\sum x^2 + \sum_m r_m^2
-# + [W\text{ even}]\sum_m a_m^2\Big),\qquad \sigma^2 = \frac1N\sum_{\text{half}}|\hat x|^2-|\mu|^2 .
+# + [W\text{ even}]\sum_m a_m^2\Big),\\
+# \sigma^2 = \frac1N\sum_{\text{half}}|\hat x|^2-|\mu|^2 .
+# \end{gathered}
 # $$
 
 # %%
