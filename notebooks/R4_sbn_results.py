@@ -143,51 +143,51 @@ def time_ratios(variant: str, reference: str = "BN") -> np.ndarray:
     return ratio.dropna().to_numpy()
 
 
-campaign_params = res.shared_params(campaign, DEFAULTS) if campaign else {}
+# what the runs share; before any finished, what the profile plans
+campaign_params = (res.shared_params(campaign, DEFAULTS) if campaign
+                   else DEFAULTS | planned[0].params)
 n_done = len({r["run_id"] for r in campaign} & {run.run_id for run in planned})
 seeds_bn = len(scores("BN")) if "BN" in arms else 0
 norm_ratios = layer_ratios("norm/layer4", "SBN34")
 flat_ratios = layer_ratios("flatness/", "SBN34")
-if campaign:
-    display(HTML(res.verdict_box(
-        claim=[
-            "Cakaj et al. §IV: “Using SBN improves the accuracy for all ResNets and VGGs”.",
-            "Fig. 1: “using SBN leads to smaller feature map norms”; Fig. 3: SBN makes “the "
-            "magnitudes of the frequency components … more uniform distributed”.",
-            "Table VI: SBN34 costs ResNet-18 16 % more training time.",
-        ],
-        paper=[f"Table I, ResNet18 on CIFAR-10: BN {paper_text('BN')}, 2BN34 "
-               f"{paper_text('2BN34')}, SBN34 {paper_text('SBN34')} ({PAPER_SEEDS} seeds)."],
-        ours=[
-            f"`{CAMPAIGN}` profile, {n_done} of {len(planned)} planned runs finished: "
-            + ", ".join(f"{a} {mean_std(scores(a))}" for a in arms) + ".",
-            *[f"{a} − BN: {paired(a, 'BN').describe(100, ' points')}"
-              for a in arms if a != "BN"],
-        ],
-        scale=res.scale_rows(campaign_params, PAPER_PARAMS, dataset_size=50000,
-                             seeds=(seeds_bn, PAPER_SEEDS),
-                             baseline=(mean_std(scores("BN")) if "BN" in arms else "—",
-                                       paper_text("BN")),
-                             baseline_label="baseline (BN)"),
-        verdict=[
-            "(a) SBN34 − BN: " + (res.paired_verdict(paired("SBN34", "BN"),
-                                                     paper_gap("SBN34", "BN"))
-                                  if {"BN", "SBN34"} <= set(arms) else "untested") + ".",
-            "(b) Without the 1/√(HW) factor (SBN34-ortho), SBN34's effect: "
-            + reproduces("SBN34-ortho") + ".",
-            *[f"(c) Chapter 06's rescaling, {c}: {reproduces(c)}."
-              for c in ("2BN34-scaled", "BN-logit-scale")],
-            "(d) Fig. 1, last-epoch norm after the stage-4 normalisations, SBN34 / BN per "
-            "layer and seed: " + res.ratio_verdict(norm_ratios, below=0.5) + ".",
-            "(e) Fig. 3, spectral flatness after each stage-3/4 normalisation, SBN34 / BN: "
-            + res.ratio_verdict(flat_ratios, above=1) + ".",
-            "(f) Table VI, mean epoch time SBN34 / BN per seed: "
-            + res.ratio_verdict(time_ratios("SBN34"), above=PAPER_TIME)
-            + f" (the paper: {PAPER_TIME:.2f}).",
-        ],
-    )))
-else:
-    print("no campaign results yet: run `python -m spectral run sbn --profile campaign`")
+display(HTML(res.verdict_box(
+    claim=[
+        "Cakaj et al. §IV: “Using SBN improves the accuracy for all ResNets and VGGs”.",
+        "Fig. 1: “using SBN leads to smaller feature map norms”; Fig. 3: SBN makes “the "
+        "magnitudes of the frequency components … more uniform distributed”.",
+        "Table VI: SBN34 costs ResNet-18 16 % more training time.",
+    ],
+    paper=[f"Table I, ResNet18 on CIFAR-10: BN {paper_text('BN')}, 2BN34 "
+           f"{paper_text('2BN34')}, SBN34 {paper_text('SBN34')} ({PAPER_SEEDS} seeds)."],
+    ours=[
+        f"`{CAMPAIGN}` profile, {n_done} of {len(planned)} planned runs finished"
+        + (": " + ", ".join(f"{a} {mean_std(scores(a))}" for a in arms) if arms else "")
+        + ".",
+        *[f"{a} − BN: {paired(a, 'BN').describe(100, ' points')}"
+          for a in arms if a != "BN"],
+    ],
+    scale=res.scale_rows(campaign_params, PAPER_PARAMS, dataset_size=50000,
+                         seeds=(seeds_bn, PAPER_SEEDS),
+                         baseline=(mean_std(scores("BN")) if "BN" in arms else "—",
+                                   paper_text("BN")),
+                         baseline_label="baseline (BN)"),
+    verdict=[
+        "(a) SBN34 − BN: " + (res.paired_verdict(paired("SBN34", "BN"),
+                                                 paper_gap("SBN34", "BN"))
+                              if {"BN", "SBN34"} <= set(arms) else "untested") + ".",
+        "(b) Without the 1/√(HW) factor (SBN34-ortho), SBN34's effect: "
+        + reproduces("SBN34-ortho") + ".",
+        *[f"(c) Chapter 06's rescaling, {c}: {reproduces(c)}."
+          for c in ("2BN34-scaled", "BN-logit-scale")],
+        "(d) Fig. 1, last-epoch norm after the stage-4 normalisations, SBN34 / BN per "
+        "layer and seed: " + res.ratio_verdict(norm_ratios, below=0.5) + ".",
+        "(e) Fig. 3, spectral flatness after each stage-3/4 normalisation, SBN34 / BN: "
+        + res.ratio_verdict(flat_ratios, above=1) + ".",
+        "(f) Table VI, mean epoch time SBN34 / BN per seed: "
+        + res.ratio_verdict(time_ratios("SBN34"), above=PAPER_TIME)
+        + f" (the paper: {PAPER_TIME:.2f}).",
+    ],
+)))
 
 # %% [markdown]
 # ## The design, fixed before the runs
