@@ -133,10 +133,11 @@ def layer_ratios(column_prefix: str, variant: str, reference: str = "BN") -> np.
 
 
 def time_ratios(variant: str, reference: str = "BN") -> np.ndarray:
-    """Mean epoch time of ``variant`` over ``reference``'s, per seed (paired)."""
+    """Median epoch time of ``variant`` over ``reference``'s, per seed (paired); the median,
+    because an epoch that shared the machine with other work is an outlier."""
     if "epoch_time_s" not in curve:
         return np.array([])
-    times = curve.groupby(["variant", "seed"])["epoch_time_s"].mean()
+    times = curve.groupby(["variant", "seed"])["epoch_time_s"].median()
     if variant not in times.index or reference not in times.index:
         return np.array([])
     ratio = times.loc[variant] / times.loc[reference]
@@ -183,7 +184,7 @@ display(HTML(res.verdict_box(
         "layer and seed: " + res.ratio_verdict(norm_ratios, below=0.5) + ".",
         "(e) Fig. 3, spectral flatness after each stage-3/4 normalisation, SBN34 / BN: "
         + res.ratio_verdict(flat_ratios, above=1) + ".",
-        "(f) Table VI, mean epoch time SBN34 / BN per seed: "
+        "(f) Table VI, median epoch time SBN34 / BN per seed: "
         + res.ratio_verdict(time_ratios("SBN34"), above=PAPER_TIME)
         + f" (the paper: {PAPER_TIME:.2f}).",
     ],
@@ -325,14 +326,15 @@ if not flatness.empty:
 # %% [markdown]
 # ## Training time (the paper's Table VI)
 #
-# Mean epoch time of each arm over BN's, paired by seed. The runs ran two at a time, one
-# thread each, on a 2-core CPU, so these ratios carry the noise of a shared machine; the
-# SBN layers here compute their FFTs in float32 while the convolutions run in bfloat16.
+# Median epoch time of each arm over BN's, paired by seed (the median, because an epoch
+# that shared the machine with other work takes longer). The runs ran one at a time with
+# two threads on a 2-core CPU; the SBN layers here compute their FFTs in float32 while the
+# convolutions run in bfloat16.
 
 # %% tags=["hide-input"]
 timing = pd.DataFrame(
     [{"arm": arm, "epoch time / BN's, per seed": ", ".join(f"{t:.2f}" for t in time_ratios(arm)),
-      "mean epoch time, s": curve.loc[curve["variant"] == arm, "epoch_time_s"].mean()}
+      "median epoch time, s": curve.loc[curve["variant"] == arm, "epoch_time_s"].median()}
      for arm in arms]
 )
 if not timing.empty:
