@@ -53,7 +53,7 @@ from IPython.display import HTML, display
 from matplotlib.ticker import MaxNLocator
 
 from spectral import results as res
-from spectral.experiments import expand, notebook_parameters
+from spectral.experiments import expand, notebook_parameters, paths
 from spectral.plotting import TEXT_WIDTH, use_book_style
 
 use_book_style()
@@ -62,7 +62,9 @@ pd.options.display.float_format = "{:.3f}".format
 
 EXPERIMENT = "spectral_parameterization"
 DEFAULTS = notebook_parameters(EXPERIMENT)  # what a record does not name
-PROFILES = res.profiles(EXPERIMENT)  # every profile with results, largest scale first
+FULL_DATA = ("pilot", "campaign")  # the full-data design of issue 17: its own sections
+# every other profile with results, largest scale first
+PROFILES = [p for p in res.profiles(EXPERIMENT) if p not in FULL_DATA]
 PAPER = {("rippel_deep", 3): 2.2, ("rippel_deep", 5): 4.8, ("rippel_generic", 3): 2.2,
          ("rippel_generic", 5): 5.1, ("rippel_spectral_pool_net", 3): 2.4,
          ("rippel_spectral_pool_net", 5): 4.8}  # Fig. 5(b)
@@ -191,6 +193,35 @@ if len(pairs):
     )))
 else:
     print("no results: run `python -m spectral run spectral_parameterization --profile cpu`")
+
+# %% [markdown]
+# ## The full-data test: its design and the learning-rate pilot
+#
+# The runs above are small. The full-data test trains nets (6) and (7) at full width on
+# all of CIFAR-10 in three bases: spatial, spectral, and a fixed random rotation per layer
+# (`param="random"`, {func}`spectral.parametrize.random_basis`), the control that asks
+# whether Adam profits from the Fourier basis or from any rotation away from the pixel
+# axes (chapter 05, section 6: SGD cannot tell the three apart). Its design was fixed in
+# the `pilot` profile before any of its runs, printed here from
+# `notebooks/experiments/spectral_parameterization.json`; the pilot chooses each basis's
+# learning rate.
+
+# %% tags=["hide-input"]
+print(res.wrap(f"pilot: {paths.profile(EXPERIMENT, 'pilot')['design']}", indent=""))
+pilot_planned = expand(EXPERIMENT, "pilot")
+pilot = [r for r in res.records(EXPERIMENT, "pilot") if r["status"] in ("complete", "diverged")]
+print(f"\n{len(pilot)} of {len(pilot_planned)} pilot runs finished")
+for basis in ("spatial", "spectral", "random"):
+    mine = [r for r in pilot if r["params"]["param"] == basis]
+    if not mine:
+        continue
+    planned_rates = {run.params["lr"] for run in pilot_planned if run.params["param"] == basis}
+    choice = res.pilot_choice(mine, "lr", prefer="smaller")
+    provisional = len(mine) < len(planned_rates)
+    print(f"{basis}: lr {choice.value:g}"
+          + (f" (provisional: {len(mine)} of {len(planned_rates)} rates ran)" if provisional
+             else " (the pilot's choice)"))
+    display(choice.table.round(4))
 
 # %% [markdown]
 # ## Setting
