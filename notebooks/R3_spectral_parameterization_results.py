@@ -221,7 +221,7 @@ for basis in ("spatial", "spectral", "random"):
     print(f"{basis}: lr {choice.value:g}"
           + (f" (provisional: {len(mine)} of {len(planned_rates)} rates ran)" if provisional
              else " (the pilot's choice)"))
-    display(choice.table.round(4))
+    display(choice.table.assign(lr=choice.table["lr"].map("{:g}".format)))
 
 # %% [markdown]
 # ## Setting
