@@ -118,6 +118,50 @@ def test_grid_override_replaces_an_axis(project):
     assert [r.run_id for r in runs] == ["smoke-fail=False-s0", "smoke-fail=True-s0"]
 
 
+def _add_profile(project: Path, name: str, spec: dict) -> None:
+    path = project / "notebooks" / "experiments" / "tiny.json"
+    profiles = json.loads(path.read_text())
+    profiles["profiles"][name] = spec
+    path.write_text(json.dumps(profiles))
+
+
+PER = {"fail": {"False": {"value": 2.0, "label": "x"}, "True": {"value": 3}}}
+
+
+def test_per_sets_parameters_by_the_value_of_an_axis(project):
+    _add_profile(project, "arms", {"grid": {"fail": [False, True]}, "per": PER, "seeds": [0]})
+    runs = ex.expand("tiny", "arms")
+    assert [r.run_id for r in runs] == [
+        "arms-fail=False-value=2.0-label=x-s0",
+        "arms-fail=True-value=3.0-s0",
+    ]
+    assert [r.params["value"] for r in runs] == [2.0, 3.0]  # an int coerced to the float type
+    assert isinstance(runs[1].params["value"], float) and "label" not in runs[1].params
+
+
+def test_an_override_replaces_a_per_value_and_is_named(project):
+    _add_profile(project, "arms", {"grid": {"fail": [False, True]}, "per": PER, "seeds": [0]})
+    runs = ex.expand("tiny", "arms", overrides={"value": 7.0, "fail": [True]})
+    assert [r.run_id for r in runs] == ["arms-fail=True-value=7.0-s0"]
+    assert runs[0].params["value"] == 7.0
+
+
+@pytest.mark.parametrize(
+    ("per", "message"),
+    [
+        ({"label": {"a": {"value": 1.0}}}, r"'per' names 'label', which is not a grid axis"),
+        ({"fail": {"False": {"value": 1.0}}}, r"no parameters for fail=True; add an entry"),
+        ({"fail": {"False": {"fail": True}, "True": {}}}, r"sets the grid axis fail"),
+        ({"fail": {"False": {"valu": 1.0}, "True": {}}}, r"unknown parameter 'valu'.*'value'"),
+        ({"fail": {"False": {"value": "x"}, "True": {}}}, r"value takes a float"),
+    ],
+)
+def test_bad_per_tables_are_errors_that_say_what_to_fix(project, per, message):
+    _add_profile(project, "arms", {"grid": {"fail": [False, True]}, "per": per})
+    with pytest.raises(ex.ExperimentError, match=message):
+        ex.expand("tiny", "arms")
+
+
 def test_run_ids_differ_for_distinct_values(project):
     def run_id(**overrides):
         return ex.expand("tiny", "smoke", seeds=[0], overrides=overrides)[0].run_id

@@ -4,6 +4,14 @@ A run id names the profile, the grid values, every override that differs from th
 profile and the seed, e.g. ``cpu-model=resnet20-s0``; distinct values give distinct
 ids. Each :class:`Run` also names its files: result, checkpoint, lock and executed
 notebook.
+
+A profile's optional ``per`` table sets parameters by the value of a grid axis, e.g.
+each basis at its own learning rate::
+
+    "grid": {"param": ["spatial", "spectral"]},
+    "per": {"param": {"spatial": {"lr": 0.0003}, "spectral": {"lr": 0.001}}}
+
+gives the runs ``…-param=spatial-lr=0.0003-s0`` and ``…-param=spectral-lr=0.001-s0``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spectral.experiments import paths
+from spectral.experiments.errors import ExperimentError
 from spectral.experiments.parameters import check_overrides
 from spectral.experiments.records import FINISHED, read_record
 
@@ -101,6 +110,38 @@ def _run_id(profile: str, values: dict, seed: int, slug: Callable) -> str:
     return "-".join([profile, *(f"{k}={slug(v)}" for k, v in values.items()), f"s{slug(seed)}"])
 
 
+def _per_axis(experiment: str, profile: str, spec: dict, grid: dict) -> dict:
+    """The profile's ``per`` table, checked: ``{axis: {slug(value): {name: value}}}``.
+
+    Every value of a ``per`` axis must have an entry, and the entries must set notebook
+    parameters (coerced to their types) other than the grid axes.
+    """
+    per = spec.get("per", {})
+    checked = {}
+    for axis, table in per.items():
+        if axis not in grid:
+            raise ExperimentError(
+                f"profile {profile!r} of {experiment}: 'per' names {axis!r}, which is not a "
+                f"grid axis; use one of {', '.join(grid) or '(none: the grid is empty)'}"
+            )
+        missing = [v for v in grid[axis] if str(v) not in table]
+        if missing:
+            raise ExperimentError(
+                f"profile {profile!r} of {experiment}: 'per' gives no parameters for "
+                f"{axis}={', '.join(map(str, missing))}; add an entry for each value of {axis}"
+            )
+        axes = sorted(set(grid).intersection(set().union(*table.values())))
+        if axes:
+            raise ExperimentError(
+                f"profile {profile!r} of {experiment}: 'per' sets the grid axis "
+                f"{', '.join(axes)}; a grid axis takes its values from the grid"
+            )
+        checked[axis] = {
+            key: check_overrides(experiment, grid, entry) for key, entry in table.items()
+        }
+    return checked
+
+
 def expand(
     experiment: str,
     profile: str,
@@ -114,15 +155,18 @@ def expand(
     axis); ``seeds`` replaces the profile's seeds. Override names must be parameters of
     the notebook other than the reserved ones
     (:data:`spectral.experiments.parameters.RESERVED`), and values must have the type of
-    the notebook's default (an int is accepted for a float). The run id names the
-    profile, the grid values, every override that differs from the profile and the
-    seed, e.g. ``cpu-model=resnet20-s0``; distinct values give distinct ids.
+    the notebook's default (an int is accepted for a float); an override also replaces
+    a parameter the profile sets ``per`` axis value. The run id names the profile, the
+    grid values (each followed by the parameters set ``per`` that value), every
+    override that differs from the profile and the seed, e.g. ``cpu-model=resnet20-s0``;
+    distinct values give distinct ids.
 
     Raises
     ------
     ExperimentError
-        For an unknown experiment or profile, or an override that is reserved, unknown
-        or of the wrong type.
+        For an unknown experiment or profile, an override that is reserved, unknown
+        or of the wrong type, or a ``per`` table that names no grid axis, misses one of
+        its values or sets an unknown parameter.
     """
     spec = paths.profile(experiment, profile)
     params = dict(spec.get("params", {}))
@@ -136,10 +180,15 @@ def expand(
             grid[key] = value if isinstance(value, list) else [value]
         else:
             params[key] = value
+    per = _per_axis(experiment, profile, spec, grid)
     seeds = list(seeds if seeds is not None else spec.get("seeds", [0]))
     runs = []
     for values in itertools.product(*grid.values()):
-        point = dict(zip(grid, values, strict=True))
+        point = {}
+        for axis, value in zip(grid, values, strict=True):
+            point[axis] = value
+            entry = per.get(axis, {}).get(str(value), {})
+            point |= {k: v for k, v in entry.items() if k not in overrides}
         for seed in seeds:
             shown = point | {k: params[k] for k in named}
             run_id = _run_id(profile, shown, seed, _slug)
