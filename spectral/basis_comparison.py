@@ -13,34 +13,62 @@ fraction of coordinates moved, in each basis.
   (:func:`spectral.results.speedup`) of one basis over another on the validation error.
 * :func:`direction_verdict`: whether one basis is faster than another over the seeds;
   :func:`needs_another_seed`: the campaign's rule for adding a seed.
-* :func:`in_own_basis` and :func:`updates_verdict`: Fig. 3b and 3c read in the basis each
-  run was trained in (Fig. 3b's verdict is :func:`spectral.results.compaction_verdict`).
+* :func:`in_own_basis`, :func:`own_basis_table` and :func:`updates_verdict`: Fig. 3b and
+  3c read in the basis each run was trained in (Fig. 3b's verdict is
+  :func:`spectral.results.compaction_verdict`).
+* :func:`full_data_runs` (the campaign's runs, or until it has run the pilot's runs at
+  each basis's chosen rate) and :func:`verdicts`, the three questions of page R3, which
+  chapter 05 quotes too.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from spectral.results import speedup
+from spectral.results import compaction_verdict, pilot_choice, speedup, speedup_verdict
 
 __all__ = [
+    "BASES",
     "COMPARISONS",
+    "NET_NAMES",
+    "PAPER_SPEEDUP",
+    "FullData",
+    "cell_name",
     "direction_verdict",
     "error_curve",
+    "full_data_runs",
     "in_own_basis",
     "needs_another_seed",
+    "own_basis_table",
     "speedup_table",
     "updates_verdict",
+    "verdicts",
 ]
+
+#: The bases a run's filters can be trained in (``param`` of the experiment).
+BASES = ("spatial", "spectral", "random")
+#: Rippel et al.'s Fig. 5(b): speed-up of spectral over spatial, per net and filter size.
+PAPER_SPEEDUP = {("rippel_deep", 3): 2.2, ("rippel_deep", 5): 4.8, ("rippel_generic", 3): 2.2,
+                 ("rippel_generic", 5): 5.1, ("rippel_spectral_pool_net", 3): 2.4,
+                 ("rippel_spectral_pool_net", 5): 4.8}
+#: The paper's names of its nets (5)-(7).
+NET_NAMES = {"rippel_deep": "Deep (7)", "rippel_generic": "Generic (6)",
+             "rippel_spectral_pool_net": "Sp. Pooling (5)"}
 
 #: ``(comparison, reference)`` pairs of bases: is the first faster than the second?
 COMPARISONS = (("spectral", "spatial"), ("random", "spatial"), ("spectral", "random"))
 #: Records whose curves count: a diverged run's curve ends where it diverged.
 _USABLE = ("complete", "diverged")
+
+
+def cell_name(model: str, kernel_size: int) -> str:
+    """``Generic (6) 5×5``: a net and filter size as the paper names them."""
+    return f"{NET_NAMES.get(model, model)} {kernel_size}×{kernel_size}"
 
 
 def error_curve(record: Mapping, metric: str = "val_accuracy") -> np.ndarray:
@@ -191,3 +219,98 @@ def updates_verdict(pixel: float, spectral: float, *, margin: float = 0.05) -> s
     if d > margin:
         return f"more coordinates moved in the spectral basis ({d:+.3f}), against the paper"
     return f"no difference beyond ±{margin:g} ({d:+.3f}): the paper's 'fewer' is not seen"
+
+
+def own_basis_table(records: Iterable[Mapping], prefix: str, *, epoch: int = 10) -> pd.DataFrame:
+    """:func:`in_own_basis` of every record: columns ``model``, ``kernel_size``,
+    ``basis``, ``seed`` and ``value``."""
+    return pd.DataFrame(
+        [{"model": r["params"]["model"], "kernel_size": r["params"]["kernel_size"],
+          "basis": r["params"]["param"], "seed": r["params"]["seed"],
+          "value": in_own_basis(r, prefix, epoch=epoch)} for r in records],
+        columns=["model", "kernel_size", "basis", "seed", "value"],
+    )
+
+
+@dataclass(frozen=True)
+class FullData:
+    """The runs that answer page R3's questions at full data (:func:`full_data_runs`)."""
+
+    runs: list
+    #: True while they are the pilot's runs (one seed, 10 epochs), not the campaign's.
+    provisional: bool
+    #: basis -> the learning rate the pilot chose for it.
+    rates: dict
+
+
+def full_data_runs(pilot: Sequence[Mapping], campaign: Sequence[Mapping]) -> FullData:
+    """The campaign's finished runs; until there are any, the pilot's runs at each
+    basis's chosen rate (:func:`spectral.results.pilot_choice`, ties to the smaller rate).
+
+    Parameters
+    ----------
+    pilot, campaign : sequence of result records
+        The ``pilot`` and ``campaign`` profiles' records; only complete or diverged ones
+        count.
+    """
+    usable = [r for r in pilot if r["status"] in _USABLE]
+    rates = {}
+    for basis in BASES:
+        mine = [r for r in usable if r["params"]["param"] == basis]
+        if mine:
+            rates[basis] = pilot_choice(mine, "lr", prefer="smaller").value
+    done = [r for r in campaign if r["status"] in _USABLE]
+    if done:
+        return FullData(done, False, rates)
+    chosen = [r for r in usable if r["params"]["lr"] == rates[r["params"]["param"]]]
+    return FullData(chosen, True, rates)
+
+
+def _mean(table: pd.DataFrame, basis: str) -> float:
+    values = table.value[table.basis == basis]
+    return float(values.mean()) if len(values) else math.nan
+
+
+def verdicts(data: FullData) -> dict[str, str]:
+    """Page R3's three verdicts at full data, from :func:`full_data_runs`.
+
+    Returns
+    -------
+    dict
+        ``"a"``: does the spectral basis speed up Adam (per net and filter size,
+        :func:`direction_verdict`, and against the paper's factors,
+        :func:`spectral.results.speedup_verdict`)? ``"b"``: is it faster than a random
+        rotation (and the rotation than the pixels)? ``"c"``: are trained filters sparser
+        in the spectral basis (Fig. 3b, :func:`spectral.results.compaction_verdict`), and
+        does Adam move fewer coordinates there (Fig. 3c, :func:`updates_verdict`)? Each
+        starts with ``pending the campaign`` while the runs are the pilot's.
+    """
+    if not data.runs:
+        return dict.fromkeys("abc", "untested: no runs")
+    table = speedup_table(data.runs)
+    cells = sorted({(r["params"]["model"], r["params"]["kernel_size"]) for r in data.runs})
+    pending = "pending the campaign; provisional, one pilot seed: " if data.provisional else ""
+
+    def direction(comparison: str, reference: str) -> str:
+        parts = []
+        for model, k in cells:
+            rows = table[(table.comparison == comparison) & (table.reference == reference)
+                         & (table.model == model) & (table.kernel_size == k)]
+            parts.append(f"{cell_name(model, k)}: " + direction_verdict(
+                rows.speedup.to_numpy(), comparison=comparison, reference=reference))
+        return "; ".join(parts)
+
+    spectral = table[(table.comparison == "spectral") & (table.reference == "spatial")]
+    paper = [PAPER_SPEEDUP[c] for c in cells if c in PAPER_SPEEDUP]
+    energy = own_basis_table(data.runs, "conv1_top25_energy")
+    moved = own_basis_table(data.runs, "conv1_moved")
+    return {
+        "a": f"{pending}{direction('spectral', 'spatial')}; against the paper's factors, "
+             + (speedup_verdict(spectral.speedup.to_numpy(), paper) if paper
+                else "untested: no net of the paper"),
+        "b": f"{pending}{direction('spectral', 'random')} (and "
+             f"{direction('random', 'spatial')})",
+        "c": f"{pending}Fig. 3b, "
+             + compaction_verdict(_mean(energy, "spatial"), _mean(energy, "spectral"))
+             + "; Fig. 3c, " + updates_verdict(_mean(moved, "spatial"), _mean(moved, "spectral")),
+    }

@@ -1278,8 +1278,11 @@ def compaction_verdict(pixel: float, spectral: float, *, margin: float = 0.05) -
     """Rippel et al.'s Fig. 3b claim ("spectral representations tend to be considerably
     sparser") tested on one energy share: the share of a filter's energy in its largest
     coordinates, in the pixel and in the spectral basis. A difference of at most
-    ``margin`` (default 5 points of energy share) counts as none."""
+    ``margin`` (default 5 points of energy share) counts as none; a NaN share (no run, or
+    not recorded) leaves the claim untested."""
     d = spectral - pixel
+    if not math.isfinite(d):
+        return "untested: the energy share of one basis is not recorded"
     if d > margin:
         return f"sparser in the spectral basis (+{d:.3f}), as the paper says"
     if d < -margin:

@@ -101,3 +101,43 @@ def test_in_own_basis_reads_the_trained_basis_at_epoch_ten_or_the_last():
 )
 def test_updates_verdict(pixel, spectral, start):
     assert bc.updates_verdict(pixel, spectral).startswith(start)
+
+
+def pilot_run(param, lr, accuracies, **extra):
+    run = record(param, accuracies, run_id=f"{param}-{lr}", **extra)
+    run["params"]["lr"] = lr
+    return run
+
+
+def test_full_data_runs_are_the_pilots_at_their_rates_until_the_campaign_runs():
+    pilot = [pilot_run("spatial", 1e-4, [0.5, 0.6]), pilot_run("spatial", 3e-4, [0.5, 0.7]),
+             pilot_run("spectral", 1e-4, [0.6, 0.7]), pilot_run("spectral", 3e-4, [0.6, 0.7]),
+             pilot_run("random", 1e-3, [0.1, 0.1], status="failed")]
+    data = bc.full_data_runs(pilot, [])
+    assert data.provisional and data.rates == {"spatial": 3e-4, "spectral": 1e-4}  # tie: smaller
+    assert [r["run_id"] for r in data.runs] == ["spatial-0.0003", "spectral-0.0001"]
+    campaign = [record("spatial", [0.5]), record("spectral", [0.5], status="failed")]
+    data = bc.full_data_runs(pilot, campaign)
+    assert not data.provisional and [r["run_id"] for r in data.runs] == ["spatial-0"]
+    assert bc.full_data_runs([], []).runs == []
+
+
+def test_verdicts_answer_the_three_questions_from_the_runs():
+    energy = {"conv1_top25_energy_spatial": [0.60] * 3, "conv1_top25_energy_spectral": [0.70] * 3,
+              "conv1_moved_spatial": [0.5] * 3, "conv1_moved_spectral": [0.5] * 3,
+              "conv1_top25_energy_random": [0.6] * 3, "conv1_moved_random": [0.5] * 3}
+    runs = [record(basis, curve, seed=seed, model="rippel_generic", **energy)
+            for seed in (0, 1)
+            for basis, curve in (("spatial", [0.5, 0.6, 0.7]), ("spectral", [0.6, 0.7, 0.7]),
+                                 ("random", [0.5, 0.6, 0.7]))]
+    v = bc.verdicts(bc.FullData(runs, False, {}))
+    assert v["a"].startswith("Generic (6) 5×5: spectral faster than spatial in all 2 seeds")
+    assert "against the paper's factors, faster, but smaller than the paper's" in v["a"]
+    assert v["b"].startswith("Generic (6) 5×5: spectral faster than random in all 2 seeds")
+    assert "random and spatial equally fast in all 2 seeds" in v["b"]
+    assert v["c"].startswith("Fig. 3b, sparser in the spectral basis (+0.100)")
+    assert "Fig. 3c, no difference beyond ±0.05" in v["c"]
+    provisional = bc.verdicts(bc.FullData(runs[:3], True, {}))
+    assert all(text.startswith("pending the campaign") for text in provisional.values())
+    assert "untested: 1 seed" in provisional["a"]
+    assert set(bc.verdicts(bc.FullData([], True, {})).values()) == {"untested: no runs"}

@@ -853,6 +853,7 @@ def test_compaction_verdict():
     assert res.compaction_verdict(0.70, 0.60).startswith("sparser in the pixel basis")
     assert res.compaction_verdict(0.690, 0.684).startswith("no difference beyond ±0.05 (-0.006)")
     assert res.compaction_verdict(0.6, 0.62, margin=0.01).startswith("sparser in the spectral")
+    assert res.compaction_verdict(0.6, math.nan).startswith("untested")
 
 
 def test_ratio_verdict():
