@@ -73,6 +73,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from spectral._repr import wrapped_options
 from spectral._validate import (
     check_choice,
     check_floating,
@@ -480,10 +481,11 @@ class FrequencyMask(nn.Module):
 
     def extra_repr(self) -> str:
         shared = "shared" if self.channels is None else f"channels={self.channels}"
-        return (
-            f"{self.height}, {self.width}, {shared}, init=N({self.init_mean}, "
-            f"{self.init_std}²), threshold={self.threshold}, binarize={self.binarize}, "
-            f"random_drop={self.random_drop}, impl={self.impl!r}"
+        return wrapped_options(
+            f"{self.height}", f"{self.width}", shared,
+            f"init=N({self.init_mean}, {self.init_std}²)",
+            f"threshold={self.threshold}", f"binarize={self.binarize}",
+            f"random_drop={self.random_drop}", f"impl={self.impl!r}",
         )
 
 

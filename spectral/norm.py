@@ -67,6 +67,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from spectral._repr import wrapped_options
 from spectral._validate import (
     check_choice,
     check_floating,
@@ -550,12 +551,12 @@ class SpectralBatchNorm2d(nn.Module):
             nn.init.zeros_(self.bias)
 
     def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}, "
-            f"impl={self.impl!r}, fft_norm={self.fft_norm!r}, weighting={self.weighting!r}, "
-            f"variance={self.variance!r}, unbiased={self.unbiased!r}, "
-            f"complex_running_mean={self.complex_running_mean}, parts={self.parts!r}"
+        return wrapped_options(
+            f"{self.num_features}", f"eps={self.eps}", f"momentum={self.momentum}",
+            f"affine={self.affine}", f"track_running_stats={self.track_running_stats}",
+            f"impl={self.impl!r}", f"fft_norm={self.fft_norm!r}", f"weighting={self.weighting!r}",
+            f"variance={self.variance!r}", f"unbiased={self.unbiased!r}",
+            f"complex_running_mean={self.complex_running_mean}", f"parts={self.parts!r}",
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from spectral._repr import wrapped_options
 from spectral.fft import dft_matrix
 from spectral.norm import SpectralBatchNorm2d
 
@@ -656,6 +657,14 @@ def test_repr_names_every_option():
     parts = ("8,", "impl='fft'", "variance='running'", "weighting='full'", "fft_norm='backward'")
     for part in parts:
         assert part in text
+    assert max(map(len, text.splitlines())) <= 78  # fits the book's column
+
+
+def test_wrapped_options_break_between_options_only():
+    options = [f"option_{i}={i * 1000}" for i in range(11)] + ["init=N(0.8, 0.2²)"]
+    text = wrapped_options(*options, width=40)
+    assert all(len(line) <= 40 for line in text.splitlines()) and "\n" in text
+    assert " ".join(text.split()) == ", ".join(options)
 
 
 # --- model variants (spectral.models.variants) ----------------------------------------------
