@@ -46,6 +46,7 @@ __all__ = [
     "HALF",
     "check_choice",
     "check_floating",
+    "check_floating_dtype",
     "check_fraction",
     "check_int",
     "check_number",
@@ -203,3 +204,14 @@ def check_floating(name: str, x, *, min_dim: int = 0, shape_hint: str = "") -> t
             + f", got shape {tuple(x.shape)}"
         )
     return x
+
+
+def check_floating_dtype(name: str, dtype) -> torch.dtype:
+    """``dtype`` if it is a real floating dtype (one of :data:`FLOATING`); else a TypeError."""
+    if dtype not in FLOATING:
+        got = dtype if isinstance(dtype, torch.dtype) else f"{type(dtype).__name__} {dtype!r}"
+        raise TypeError(
+            f"{name} must be a real floating dtype ({', '.join(map(str, FLOATING))}), got "
+            f"{got}; pass one of those, e.g. torch.float32"
+        )
+    return dtype

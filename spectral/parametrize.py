@@ -60,9 +60,9 @@ from torch.nn.utils import parametrize
 
 from spectral._io import derive_seed
 from spectral._validate import (
-    FLOATING,
     check_choice,
     check_floating,
+    check_floating_dtype,
     check_int,
     check_pair,
     compute_dtype,
@@ -136,8 +136,7 @@ def spectral_basis(
         basis function (Rippel et al., §2, eq. 1). ``Bᵀ B = I``.
     """
     h, w = check_pair("kernel_size", kernel_size)
-    if dtype not in FLOATING:
-        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
+    check_floating_dtype("dtype", dtype)
     return _basis64(h, w).to(dtype=dtype, device=device)
 
 
@@ -180,8 +179,7 @@ def random_basis(
     """
     h, w = check_pair("kernel_size", kernel_size)
     check_int("seed", seed, minimum=0)
-    if dtype not in FLOATING:
-        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
+    check_floating_dtype("dtype", dtype)
     return _random64(h, w, seed).to(dtype=dtype, device=device)
 
 

@@ -19,7 +19,6 @@ each epoch when there is one), selects the test accuracy at the best validation 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
@@ -28,6 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from spectral._selection import best_epoch_index
 from spectral.data import Loaders, make_loaders
 from spectral.train import TrainConfig, evaluate, fit, seed_everything
 
@@ -73,14 +73,13 @@ def best_validation(epochs: list[dict]) -> dict:
     Epochs without a finite ``val_accuracy`` (e.g. one that diverged) are ignored; ties
     go to the earliest epoch; ``{}`` if no epoch was validated.
     """
-    scored = [
-        m for m in epochs
-        if isinstance(m.get("val_accuracy"), float | int) and math.isfinite(m["val_accuracy"])
-    ]
-    if not scored:
+    best = best_epoch_index(epochs, "val_accuracy")
+    if best is None:
         return {}
-    best = max(scored, key=lambda m: m["val_accuracy"])  # max keeps the first of ties
-    return {"best_val_epoch": best["epoch"], "test_accuracy_at_best_val": best["test_accuracy"]}
+    return {
+        "best_val_epoch": epochs[best]["epoch"],
+        "test_accuracy_at_best_val": epochs[best]["test_accuracy"],
+    }
 
 
 @dataclass

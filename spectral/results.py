@@ -258,11 +258,12 @@ def pilot_choice(
     """
     if prefer not in ("smaller", "larger"):
         raise ValueError(f"prefer must be 'smaller' or 'larger', got {prefer!r}")
+    from spectral._selection import best_epoch_index
+
     rows = []
     for run in runs:
-        scored = [m for m in run["metrics"]
-                  if isinstance(m.get(metric), Real) and math.isfinite(m[metric])]
-        best = max(scored, key=lambda m: m[metric], default=None)  # the first of ties
+        index = best_epoch_index(run["metrics"], metric)
+        best = None if index is None else run["metrics"][index]
         rows.append({
             param: run["params"].get(param),
             "status": run["status"],

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from spectral._io import atomic_write
+from spectral._selection import best_epoch_index
 
 __all__ = ["Callback", "TrainConfig", "evaluate", "fit", "seed_everything"]
 
@@ -325,9 +326,9 @@ def _plateaued(history: list[dict], patience: int) -> bool:
     ``val_accuracy`` (never with ``patience`` 0; NaN scores count as no improvement)."""
     if not patience or len(history) <= patience:
         return False
-    scores = [m.get("val_accuracy", math.nan) for m in history]
-    best = max(range(len(scores)), key=lambda i: -math.inf if math.isnan(scores[i]) else scores[i])
-    return len(history) - 1 - best >= patience
+    best = best_epoch_index(history, "val_accuracy")
+    # No finite score yet: count from the first epoch.
+    return len(history) - 1 - (0 if best is None else best) >= patience
 
 
 def _restore(state: dict, model, optimizer, scheduler, scaler) -> None:

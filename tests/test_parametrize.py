@@ -18,6 +18,7 @@ from torch.nn.utils import parametrize
 
 from spectral import experiments as ex
 from spectral._io import derive_seed
+from spectral._validate import FLOATING, check_floating_dtype
 from spectral.fft import CONJUGATE, FREE, REAL, centered, naive_dft2, symmetry_pattern
 from spectral.parametrize import (
     SpectralWeight,
@@ -416,6 +417,28 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="already spectral: 0"):
         spectral_parametrize(net)
     assert not is_spectral(net[2])  # nothing changed by the failed call
+
+
+@pytest.mark.parametrize("dtype", FLOATING)
+def test_check_floating_dtype_returns_a_real_floating_dtype(dtype):
+    assert check_floating_dtype("dtype", dtype) is dtype
+
+
+@pytest.mark.parametrize(
+    ("dtype", "got"),
+    [(torch.int32, "got torch.int32;"), (torch.complex64, "got torch.complex64;"),
+     (torch.bool, "got torch.bool;"), ("float32", "got str 'float32';"), (None, "got NoneType")],
+)
+@pytest.mark.parametrize(
+    "basis", [spectral_basis, lambda kernel, dtype: random_basis(kernel, seed=1, dtype=dtype)],
+    ids=["spectral_basis", "random_basis"],
+)
+def test_bases_take_only_real_floating_dtypes(basis, dtype, got):
+    with pytest.raises(TypeError, match="dtype must be a real floating dtype") as error:
+        basis(3, dtype=dtype)
+    message = str(error.value)
+    assert got in message and "e.g. torch.float32" in message
+    assert all(str(d) in message for d in FLOATING)
 
 
 # --- the experiment, end to end -------------------------------------------------------------

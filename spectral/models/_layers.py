@@ -124,6 +124,21 @@ def norms(norm_layer: NormLayer | None, num_features: int, stage: int) -> list[n
     return [] if norm_layer is None else [make_norm(norm_layer, num_features, stage)]
 
 
+def conv_norm_relu(
+    in_channels: int, out_channels: int, kernel_size: int, norm_layer: NormLayer | None, stage: int
+) -> list[nn.Module]:
+    """``Conv2d`` with 'same' padding (``kernel_size // 2``, odd sizes), its norm, ReLU.
+
+    The layers as a list, for models built as ``nn.Sequential``; no norm layer when
+    ``norm_layer`` is ``None`` (see :func:`norms`).
+    """
+    return [
+        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
+        *norms(norm_layer, out_channels, stage),
+        nn.ReLU(),
+    ]
+
+
 def stage_norm(norm_layer: NormLayer | None, stage: int) -> Callable[[int], nn.Module]:
     """``norm_layer`` with its stage fixed: the one-argument form torchvision's blocks call."""
 

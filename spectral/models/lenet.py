@@ -27,9 +27,8 @@ from torch import nn
 from spectral.models._layers import (
     ConvNet,
     NormLayer,
+    check_common,
     check_norm_layer,
-    check_positive_int,
-    check_width,
     norms,
     scaled,
 )
@@ -48,12 +47,6 @@ class LeNet(ConvNet):
     """
 
     lr_multipliers: dict[str, float]
-
-
-def _check(num_classes: int, in_channels: int, width: float) -> None:
-    check_positive_int("num_classes", num_classes)
-    check_positive_int("in_channels", in_channels)
-    check_width(width)
 
 
 def _normal_init_(layer: nn.Conv2d | nn.Linear, std: float) -> None:
@@ -88,7 +81,7 @@ def lenet_mnist(
     LeNet
         ``(N, in_channels, 28, 28) -> (N, num_classes)``; other sizes raise ``ValueError``.
     """
-    _check(num_classes, in_channels, width)
+    check_common(num_classes, in_channels, width)
     check_norm_layer(norm_layer, range(1, 4), "lenet_mnist")
     c1, c2, c3 = scaled(20, width), scaled(50, width), scaled(500, width)
     convs = [
@@ -152,7 +145,7 @@ def lenet_cifar(
     norm) under the same name, so ``lr_multipliers`` still apply, and the masks' latent
     parameters, not listed, get multiplier 1.
     """
-    _check(num_classes, in_channels, width)
+    check_common(num_classes, in_channels, width)
     check_norm_layer(norm_layer, range(1, 5), "lenet_cifar")
     c1, c2, c3, c4 = scaled(32, width), scaled(32, width), scaled(64, width), scaled(64, width)
     convs = [

@@ -25,9 +25,8 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1, conv3x3
 from spectral.models._layers import (
     NormLayer,
     batch_norm,
+    check_common,
     check_norm_layer,
-    check_positive_int,
-    check_width,
     kaiming_normal_convs_,
     make_norm,
     scaled,
@@ -144,32 +143,34 @@ class CifarResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def _check(num_classes: int, in_channels: int, width: float) -> None:
-    check_positive_int("num_classes", num_classes)
-    check_positive_int("in_channels", in_channels)
-    check_width(width)
-
-
-def _four_stage(
+def _cifar_resnet(
     name: str,
     block: type[BasicBlock] | type[Bottleneck],
-    blocks_per_stage: tuple[int, int, int, int],
+    blocks_per_stage: tuple[int, ...],
+    stem_channels: int,
     num_classes: int,
     in_channels: int,
     width: float,
     norm_layer: NormLayer | None,
+    shortcut: str = "projection",
 ) -> CifarResNet:
-    _check(num_classes, in_channels, width)
-    check_norm_layer(norm_layer, range(5), name)
-    # PyTorch's default init is the SBN paper's "Kaiming-uniform"; see resnet18's Notes.
+    """A :class:`CifarResNet` from checked factory arguments, planes doubling by stage.
+
+    ``layer{k}`` has ``stem_channels * 2**(k - 1)`` planes, every channel count scaled by
+    ``width``; the initialisation is PyTorch's default, the SBN paper's "Kaiming-uniform"
+    (see :func:`resnet18`'s Notes).
+    """
+    check_common(num_classes, in_channels, width)
+    check_norm_layer(norm_layer, range(len(blocks_per_stage) + 1), name)
     return CifarResNet(
         block,
         blocks_per_stage,
-        [scaled(64 * 2**i, width) for i in range(4)],
-        stem_channels=scaled(64, width),
+        [scaled(stem_channels * 2**i, width) for i in range(len(blocks_per_stage))],
+        stem_channels=scaled(stem_channels, width),
         num_classes=num_classes,
         in_channels=in_channels,
         norm_layer=norm_layer,
+        shortcut=shortcut,
     )
 
 
@@ -210,8 +211,8 @@ def resnet18(
     calls Kaiming-uniform, matches code that leaves those at PyTorch's default, so we read
     "Kaiming-uniform" as that default rather than He et al.'s ``sqrt(6 / fan_in)`` bound.
     """
-    return _four_stage(
-        "resnet18", BasicBlock, (2, 2, 2, 2), num_classes, in_channels, width, norm_layer
+    return _cifar_resnet(
+        "resnet18", BasicBlock, (2, 2, 2, 2), 64, num_classes, in_channels, width, norm_layer
     )
 
 
@@ -226,8 +227,8 @@ def resnet34(
 
     Parameters, stages and initialisation as :func:`resnet18`.
     """
-    return _four_stage(
-        "resnet34", BasicBlock, (3, 4, 6, 3), num_classes, in_channels, width, norm_layer
+    return _cifar_resnet(
+        "resnet34", BasicBlock, (3, 4, 6, 3), 64, num_classes, in_channels, width, norm_layer
     )
 
 
@@ -244,8 +245,8 @@ def resnet50(
     planes). torchvision's ``Bottleneck`` strides its 3×3 convolution ("ResNet v1.5"), as
     do the common CIFAR implementations.
     """
-    return _four_stage(
-        "resnet50", Bottleneck, (3, 4, 6, 3), num_classes, in_channels, width, norm_layer
+    return _cifar_resnet(
+        "resnet50", Bottleneck, (3, 4, 6, 3), 64, num_classes, in_channels, width, norm_layer
     )
 
 
@@ -280,16 +281,15 @@ def resnet20(
     turns all 19 convolutions into masked ones (one mask per layer, before its norm),
     sized for 32×32 inputs.
     """
-    _check(num_classes, in_channels, width)
-    check_norm_layer(norm_layer, range(4), "resnet20")
-    model = CifarResNet(
+    model = _cifar_resnet(
+        "resnet20",
         BasicBlock,
         (3, 3, 3),
-        [scaled(16 * 2**i, width) for i in range(3)],
-        stem_channels=scaled(16, width),
-        num_classes=num_classes,
-        in_channels=in_channels,
-        norm_layer=norm_layer,
+        16,
+        num_classes,
+        in_channels,
+        width,
+        norm_layer,
         shortcut="zero_pad",
     )
     kaiming_normal_convs_(model, mode="fan_out")

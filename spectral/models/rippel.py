@@ -42,8 +42,8 @@ from spectral.models._layers import (
     check_kernel_size,
     check_norm_layer,
     check_positive_int,
+    conv_norm_relu,
     kaiming_normal_convs_,
-    norms,
     pair,
     scaled,
 )
@@ -68,16 +68,6 @@ class RippelNet(ConvNet):
 def _check(num_classes: int, in_channels: int, width: float, kernel_size: int) -> None:
     check_common(num_classes, in_channels, width)
     check_kernel_size(kernel_size)
-
-
-def _conv_relu(
-    in_channels: int, out_channels: int, kernel_size: int, norm_layer: NormLayer | None, stage: int
-) -> list[nn.Module]:
-    return [
-        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
-        *norms(norm_layer, out_channels, stage),
-        nn.ReLU(),
-    ]
 
 
 def _max_pool() -> nn.MaxPool2d:
@@ -136,9 +126,9 @@ def rippel_generic(
     h, w = pair("input_size", input_size)
     c1, c2 = scaled(96, width), scaled(192, width)
     features = nn.Sequential(
-        *_conv_relu(in_channels, c1, kernel_size, norm_layer, stage=1),
+        *conv_norm_relu(in_channels, c1, kernel_size, norm_layer, stage=1),
         _max_pool(),
-        *_conv_relu(c1, c2, kernel_size, norm_layer, stage=2),
+        *conv_norm_relu(c1, c2, kernel_size, norm_layer, stage=2),
         _max_pool(),
     )
     h4, w4 = math.ceil(math.ceil(h / 2) / 2), math.ceil(math.ceil(w / 2) / 2)
@@ -182,14 +172,14 @@ def rippel_deep(
     check_norm_layer(norm_layer, (1, 2, 3), "rippel_deep")
     c1, c2 = scaled(96, width), scaled(192, width)
     features = nn.Sequential(
-        *_conv_relu(in_channels, c1, kernel_size, norm_layer, stage=1),
-        *_conv_relu(c1, c1, kernel_size, norm_layer, stage=1),
+        *conv_norm_relu(in_channels, c1, kernel_size, norm_layer, stage=1),
+        *conv_norm_relu(c1, c1, kernel_size, norm_layer, stage=1),
         _max_pool(),
-        *_conv_relu(c1, c2, kernel_size, norm_layer, stage=2),
-        *_conv_relu(c2, c2, kernel_size, norm_layer, stage=2),
-        *_conv_relu(c2, c2, kernel_size, norm_layer, stage=2),
+        *conv_norm_relu(c1, c2, kernel_size, norm_layer, stage=2),
+        *conv_norm_relu(c2, c2, kernel_size, norm_layer, stage=2),
+        *conv_norm_relu(c2, c2, kernel_size, norm_layer, stage=2),
         _max_pool(),
-        *_conv_relu(c2, c2, 1, norm_layer, stage=3),
+        *conv_norm_relu(c2, c2, 1, norm_layer, stage=3),
     )
     return _he_init(RippelNet(features, _class_head(c2, num_classes)))
 
@@ -315,9 +305,9 @@ def rippel_spectral_pool_net(
     channels = in_channels
     for m, pool_layer in enumerate(pools, start=1):
         filters = scaled(min(96 + 32 * m, MAX_FILTERS), width)
-        layers += _conv_relu(channels, filters, kernel_size, norm_layer, stage=m)
+        layers += conv_norm_relu(channels, filters, kernel_size, norm_layer, stage=m)
         layers += [pool_layer, nn.ReLU()]
         channels = filters
     head = scaled(min(96 + 32 * num_layers, MAX_FILTERS), width)
-    layers += _conv_relu(channels, head, 1, norm_layer, stage=num_layers + 1)
+    layers += conv_norm_relu(channels, head, 1, norm_layer, stage=num_layers + 1)
     return _he_init(RippelNet(nn.Sequential(*layers), _class_head(head, num_classes), input_shape))

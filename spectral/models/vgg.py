@@ -27,8 +27,8 @@ from spectral.models._layers import (
     batch_norm,
     check_common,
     check_norm_layer,
+    conv_norm_relu,
     kaiming_normal_convs_,
-    norms,
     scaled,
 )
 
@@ -59,11 +59,7 @@ def _features(
             stage += 1
             continue
         out_channels = scaled(item, width)
-        layers += [
-            nn.Conv2d(channels, out_channels, kernel_size=3, padding=1),
-            *norms(norm_layer, out_channels, stage),
-            nn.ReLU(),
-        ]
+        layers += conv_norm_relu(channels, out_channels, 3, norm_layer, stage)
         channels = out_channels
     return nn.Sequential(*layers), channels
 
