@@ -52,6 +52,7 @@ import torch.nn.functional as F
 from IPython.display import display
 from torch import nn
 
+from spectral import basis_comparison as bc
 from spectral import results as res
 from spectral.checks import check_close, check_true
 from spectral.data import balanced_split, load_arrays
@@ -520,7 +521,7 @@ print(res.wrap("Fig. 3b on this toy run, top-quarter energy share, spectral run 
 # spatially, in the pixel basis, mean over seeds.
 
 # %% tags=["hide-input"]
-trained = res.final_table(  # the small-scale profiles; R3 shows the full-data pilot
+trained = res.final_table(  # the small-scale profiles; the full-data test is at the end
     [r for r in res.records("spectral_parameterization") if r["status"] == "complete"
      and r["params"]["profile"] not in ("pilot", "campaign")],
     params=("profile", "model", "kernel_size", "param", "seed"),
@@ -656,5 +657,16 @@ print(f"ratio spectral/spatial = {medians['spectral'] / medians['spatial']:.3f} 
 # coordinates move faster? (2) Adam with a *random* orthogonal $B$ also changes the
 # trajectory; does it change the speed? This separates "a different basis" from "the
 # Fourier basis". (The random basis is `basis="random"`; its runs on the results page
-# answer the question at full data.) (3) Which bins of a 4×4 filter are REAL, and what
-# does that imply for even-sized filters' Nyquist coordinates?
+# answer the question at full data, below.) (3) Which bins of a 4×4 filter are REAL, and
+# what does that imply for even-sized filters' Nyquist coordinates?
+#
+# **Exercise 2 at full data.** The verdicts of {doc}`R3_spectral_parameterization_results`
+# on all of CIFAR-10, read here from its result files by the same code
+# ({func}`spectral.basis_comparison.verdicts`): (a) spectral against spatial, (b) spectral
+# against the random rotation (the exercise), (c) sparsity and movement of the filters.
+
+# %% tags=["hide-input"]
+full_data = bc.full_data_runs(res.records("spectral_parameterization", "pilot"),
+                              res.records("spectral_parameterization", "campaign"))
+for key, text in bc.verdicts(full_data).items():
+    print(res.wrap(f"({key}) {text}"))

@@ -45,6 +45,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
+from spectral._selection import best_epoch_index
 from spectral.experiments import load_results
 
 __all__ = [
@@ -258,8 +259,6 @@ def pilot_choice(
     """
     if prefer not in ("smaller", "larger"):
         raise ValueError(f"prefer must be 'smaller' or 'larger', got {prefer!r}")
-    from spectral._selection import best_epoch_index
-
     rows = []
     for run in runs:
         index = best_epoch_index(run["metrics"], metric)
