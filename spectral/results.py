@@ -1249,7 +1249,8 @@ def speedup_verdict(factors: Sequence[float], paper: Sequence[float]) -> str:
     else:
         word = "slower at the median"
     return (
-        f"{word}: median {median:.2f} over {len(f)} pairs; {int((f > 1).sum())} faster, "
+        f"{word}: median {median:.2f} over {len(f)} pair{'s' if len(f) != 1 else ''}; "
+        f"{int((f > 1).sum())} faster, "
         f"{int((f == 1).sum())} equal, {slower_or_not} slower or never reached"
     )
 
