@@ -52,7 +52,7 @@ __all__ = [
 
 #: The bases a run's filters can be trained in (``param`` of the experiment).
 BASES = ("spatial", "spectral", "random")
-#: Rippel et al.'s Fig. 5(b): speed-up of spectral over spatial, per net and filter size.
+#: Speed-up of spectral over spatial filters per net and filter size (Rippel et al., Fig. 5b).
 PAPER_SPEEDUP = {("rippel_deep", 3): 2.2, ("rippel_deep", 5): 4.8, ("rippel_generic", 3): 2.2,
                  ("rippel_generic", 5): 5.1, ("rippel_spectral_pool_net", 3): 2.4,
                  ("rippel_spectral_pool_net", 5): 4.8}
