@@ -171,10 +171,8 @@ full_test = pd.DataFrame([{"cell": full_name(r["params"]["model"], r["params"]["
                            "test accuracy at best val": test_at_best_val(r)} for r in full])
 top_energy = bc.own_basis_table(full, "conv1_top25_energy")
 moved = bc.own_basis_table(full, "conv1_moved")
-
-
-def basis_mean(table: pd.DataFrame, basis: str) -> float:
-    return table.value[table.basis == basis].mean()
+energy_by_basis = top_energy.groupby("basis").value.mean()
+moved_by_basis = moved.groupby("basis").value.mean()
 
 
 def per_cell(comparison: str, reference: str, verdict) -> str:
@@ -187,12 +185,12 @@ def listed(comparison: str, reference: str) -> str:
         "never" if np.isnan(x) else f"{x:.2f}" for x in f) or "—")
 
 
+paper_params = DEFAULTS | expand(EXPERIMENT, "paper")[0].params
+paper_params |= {"model": "nets (5)–(7)", "epochs": "not stated"}
 full_label = ("the pilot's runs at each basis's rate: one seed, 10 epochs (provisional, "
               "the campaign has not run)" if provisional else "the campaign")
 if full:
     full_params = res.shared_params(full, DEFAULTS)
-    paper_params = DEFAULTS | expand(EXPERIMENT, "paper")[0].params
-    paper_params |= {"model": "nets (5)–(7)", "epochs": "not stated"}
     epochs_run = [len(r["metrics"]) for r in full]
     spatial_test = full_test[full_test.basis == "spatial"]["test accuracy at best val"]
     budget = full_params["epochs"]
@@ -218,9 +216,9 @@ if full:
                                    for basis in BASES if (cell, basis) in tests)
             for cell in dict.fromkeys(full_test.cell)) + ".",
         "Full data, first layer at epoch 10, in the basis each run trained in: top-quarter "
-        "energy share " + ", ".join(f"{b} {basis_mean(top_energy, b):.3f}" for b in ran_bases)
+        "energy share " + ", ".join(f"{b} {energy_by_basis[b]:.3f}" for b in ran_bases)
         + "; coordinates moved materially in the epoch " + ", ".join(
-            f"{b} {basis_mean(moved, b):.3f}" for b in ran_bases) + ".",
+            f"{b} {moved_by_basis[b]:.3f}" for b in ran_bases) + ".",
     ]
     answers = bc.verdicts(data)
     verdicts = [
@@ -236,8 +234,6 @@ else:
 if len(pairs):
     profile_params = {p: res.shared_params([r for r in records if r["params"]["profile"] == p],
                                            DEFAULTS) for p in PROFILES}
-    paper_params = DEFAULTS | expand(EXPERIMENT, "paper")[0].params
-    paper_params |= {"model": "nets (5)–(7)", "epochs": "not stated"}
     rows = {}
     for p, params in profile_params.items():
         models = sorted({r["params"]["model"] for r in records if r["params"]["profile"] == p})
@@ -437,15 +433,14 @@ if len(speedups):
 
 # %% tags=["hide-input"]
 if full:
-    own = {"spatial": "spatial", "spectral": "spectral", "random": "random"}
     fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 3.2))
     for ax, prefix, label in ((axes[0], "conv1_top25_energy", "top-quarter energy share"),
                               (axes[1], "conv1_moved", "fraction of coordinates moved")):
         for r in full:
             basis = r["params"]["param"]
-            epochs = [m["epoch"] for m in r["metrics"] if f"{prefix}_{own[basis]}" in m]
-            values = [m[f"{prefix}_{own[basis]}"] for m in r["metrics"]
-                      if f"{prefix}_{own[basis]}" in m]
+            key = f"{prefix}_{basis}"  # the basis the run trained in
+            epochs = [m["epoch"] for m in r["metrics"] if key in m]
+            values = [m[key] for m in r["metrics"] if key in m]
             ax.plot(epochs, values, color=COLORS[basis], lw=1,
                     label=f"trained {basis}, own basis")
         ax.set_xlabel("epoch")
