@@ -30,7 +30,7 @@
 # $\bar\jmath(k,l)=((-k)\bmod H,(-l)\bmod W)$; $X$ is Hermitian when
 # $X=\overline{X\circ\bar\jmath}$. Centred index $i$ holds frequency $i-\lfloor H/2\rfloor$.
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -103,7 +103,7 @@ check_true("F⁻¹(Z) is not", naive_idft2(Z).imag.abs().max() > 0.1)
 # first row/column and have no $+H/2$ partner on the grid: their partners are in the
 # same row/column.
 
-# %%
+# %% tags=["hide-input"]
 PATTERN_CMAP = ListedColormap(["tab:blue", "tab:orange", "0.75"])  # FREE, REAL, CONJUGATE
 LEGEND = [Patch(color=PATTERN_CMAP(i), label=s)
           for i, s in [(FREE, "FREE"), (REAL, "REAL"), (CONJUGATE, "CONJUGATE")]]
@@ -190,7 +190,7 @@ display(pd.DataFrame([[n_real(h, w) for w in (1, 2)] for h in (1, 2)],
 # $HW$ degrees of freedom; the surplus ($2H$ for even $W$, $H$ for odd $W$) is the imaginary
 # parts of the REAL bins plus the CONJUGATE bins of columns $0$ and $W/2$ (hatched: dropped).
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 4.2))
 for ax, (h, w) in zip(axes, [(6, 7), (6, 8)], strict=True):
     draw_pattern(ax, symmetry_pattern(h, w), f"{h}×{w} (uncentred): rfft2 keeps l ≤ {w // 2}",
@@ -295,7 +295,7 @@ for (M, N), (h, w) in [((16, 16), (8, 8)), ((15, 12), (6, 5)), ((16, 16), (7, 5)
           f"‖Im x̂‖/‖x̂‖ = {rel(y.imag, y):.4f}")
     check_close("   symmetry defect vanishes off the Nyquist row/column", d[~nyq], 0 * d[~nyq])
 
-# %%
+# %% tags=["hide-input"]
 M, N, h, w = 16, 16, 8, 8
 C = crop(centered(fft2u(torch.randn(M, N, dtype=F64))), h, w)
 fig, axes = plt.subplot_mosaic([[0, 1], [0, 2]], figsize=(TEXT_WIDTH, 6.4),
@@ -522,7 +522,7 @@ for k, (g, n) in zip(list(curves), [(2, 4), (1, 2), (2**0.5, 2)], strict=True):
     check_close(f"{k}: measured == closed form", curves[k], theory)
     print(f"   argmin on the grid t = {ts[curves[k].argmin()]:.2f}, theory 1/{g:.4f} = {1 / g:.4f}")
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(TEXT_WIDTH, 4.2))
 for k, vals in curves.items():
     ax.plot(ts, vals, label=k)
@@ -566,7 +566,7 @@ for norm, factor in [("backward", M * N / (h * w)), ("forward", 1.0)]:
 # (natural images fall off roughly as $|f|^{-1}$ to $|f|^{-2}$). $\lVert P\rVert_2$: operator
 # norm of the real-linear pooling map $\mathbb R^{256}\to\mathbb R^{64}$, built from unit maps.
 
-# %%
+# %% tags=["hide-input"]
 def smooth_maps(n, size, alpha=1.5):
     f = torch.fft.fftfreq(size, dtype=F64)
     amp = torch.sqrt(f[:, None] ** 2 + f[None, :] ** 2).clamp(min=1 / size) ** -alpha

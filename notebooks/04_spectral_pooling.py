@@ -42,7 +42,7 @@
 # centred index $i$ holds frequency $i-\lfloor H/2\rfloor$; the crop keeps frequencies
 # $-\lfloor h/2\rfloor..\lceil h/2\rceil-1$. All checks run in float64.
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.cbook as cbook
@@ -697,7 +697,7 @@ check_true("… the per-axis operator does not", (A8.real @ alias @ A8.real.T).a
 _ = check_close("… the fold returns its samples on the 8×8 grid (a corner cosine)",
                 spectral_pool(alias, 8), alias[::2, ::2])
 
-# %%
+# %% tags=["hide-input"]
 A = pooling_matrix(32, 26)
 fig, axes = plt.subplot_mosaic([[0, 1], [2, 2]], figsize=(TEXT_WIDTH, 6.4),
                                height_ratios=[1, 1.1])
@@ -732,7 +732,7 @@ plt.show()
 # `max_pool2d` 2×2; machine-dependent, not compared); `benchmarks/pooling.py` runs the
 # full table at batch 128.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["hide-input", "nbval-ignore-output"]
 import logging
 
 # torch.utils.benchmark imports cpp_extension, which logs a CUDA notice on CPU-only machines
@@ -783,7 +783,7 @@ plt.show()
 # larger natural image (the $512\times512$ centre of matplotlib's sample photograph of Grace
 # Hopper). Every pooled map is drawn at the same size (nearest-neighbour display).
 
-# %%
+# %% tags=["hide-input"]
 hopper = torch.from_numpy(plt.imread(cbook.get_sample_data("grace_hopper.jpg")).copy())
 hopper = hopper[44:556].permute(2, 0, 1).to(torch.float32) / 255  # (3, 512, 512), float32
 rows_fig2 = [(images[8], [32, 24, 16, 12, 8, 4], f"CIFAR-10\n({labels[8]})"),
@@ -867,7 +867,7 @@ check_true("Fig. 4a, both image sets: the fold's error ≤ every other rule's at
            "image by image", all(bool((e[r] >= e["fold"] - 1e-6).all()) for sizes in
                                  by_rule.values() for e in sizes.values() for r in e))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplot_mosaic([[0, 1], ["legend", "legend"], [2, 2]], figsize=(TEXT_WIDTH, 10),
                                height_ratios=[1, 0.3, 1])
 for ax, (name, (spec, blocks)) in zip([axes[0], axes[1]], curves.items(), strict=True):
@@ -1021,7 +1021,7 @@ x = images[:4].float()
 pool.eval()
 _ = check_close("eval mode: no truncation", pool(x), spectral_pool(x, 27), atol=1e-6)
 
-# %%
+# %% tags=["hide-input"]
 img = images[8]
 radii = [27, 21, 15, 9]
 fig = plt.figure(figsize=(TEXT_WIDTH, 7.4))

@@ -45,7 +45,7 @@
 # $1$, $1/\sqrt{HW}$ or $1/HW$ for `"backward"`, `"ortho"`, `"forward"`.) Everything is
 # checked in float64.
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -364,7 +364,7 @@ check_close("irfft2(c·𝟙) == closed form (numpy and torch, 6 sizes × 3 norms
             torch.stack(errors), torch.zeros(len(errors)), atol=1e-12)
 _ = check_close("irfft2(c·𝟙) vanishes off row 0", torch.stack(off_row), torch.zeros(len(off_row)))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 3, figsize=(TEXT_WIDTH, 5.4), layout="constrained")
 for col, (h, w) in enumerate([(6, 8), (5, 7), (8, 8)]):
     for row, (c_value, label) in enumerate([(1.0 + 0j, "c = 1"), (1j, "c = i")]):
@@ -614,7 +614,7 @@ for name, values in entropy.items():
     print(f"{name:20}: normalised spectral entropy {values.mean():.4f} ± {values.std():.4f}\n"
           f"{'':22}(min {values.min():.4f}, max {values.max():.4f}) over {values.numel()} maps")
 
-# %%
+# %% tags=["hide-input"]
 image_index, channels = 0, [0, 1, 2, 3]
 stages = [("after BN", after_bn), ("after SBN (β = 0)", after_sbn),
           ("after SBN (β = 0.5)", after_sbn_beta)]
@@ -644,7 +644,7 @@ plt.show()
 # the next figures show what that flattening is in the image — one pixel — and how the
 # uniformity grows with $\beta$ and only with $\beta$.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 6.4), layout="constrained")
 panels = [("after BN", after_bn[image_index, 0]), ("after SBN (β = 0)", after_sbn[image_index, 0]),
           ("after SBN (β = 0.5)", after_sbn_beta[image_index, 0]),
@@ -660,7 +660,7 @@ axes[1, 0].add_patch(plt.Circle((0, 0), 2.5, fill=False, color="black", lw=1.2))
 fig.suptitle("Channel 0 in the spatial domain:\nthe flatter spectrum of β = 0.5 is pixel (0, 0)")
 plt.show()
 
-# %%
+# %% tags=["hide-input"]
 betas = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0]
 curve = []
 for value in betas:

@@ -46,7 +46,7 @@
 #    (§3 shows why); threshold 0.5 (the paper never names one; 0.5 is the midpoint of the
 #    clip range).
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -302,7 +302,7 @@ check_true("with the post-step hook it stays in [0, 1]",
 # fractal added and the image rescaled). The draws come from a `torch.Generator`, so the
 # images follow CIFAR-10-C's distribution but are not its files, which we do not have.
 
-# %%
+# %% tags=["hide-input"]
 u8 = (images.clamp(0, 1) * 255).round().to(torch.uint8)
 fig, axes = plt.subplots(4, 6, figsize=(TEXT_WIDTH, 5.6))
 for row, kind in enumerate(["impulse_noise", "gaussian_noise", "fog", "contrast"]):
@@ -359,7 +359,7 @@ spectrum_share.round(3)
 # (three stages of three blocks, plus the stem: 19 convolutions). We show ours per layer
 # and the paper's per its own layer, side by side in depth order.
 
-# %%
+# %% tags=["hide-input"]
 records = [r for r in load_results("masks") if r["status"] == "complete"]
 cpu = [r for r in records if r["params"].get("profile") == "cpu"]
 shown = cpu if cpu else [r for r in records if r["params"].get("profile") == "smoke"]
@@ -395,7 +395,7 @@ table.round(3) if binarized else None
 # The masks themselves, one panel per convolution, on the full (conjugate-symmetric)
 # plane with the zero frequency at the centre; black = masked. The first seed's run:
 
-# %%
+# %% tags=["hide-input"]
 if binarized:
     stored = binarized[0]["final"]["masks"]
     names = list(stored)
