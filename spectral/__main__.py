@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--slurm", default="{}", help="JSON object of submitit SLURM parameters")
     run.add_argument("--results", help="results folder (default data/results)")
     run.add_argument(
+        "--allow-emulated-bf16",
+        action="store_true",
+        help="run amp='bf16' runs on a CPU without native bfloat16 (refused by default: "
+        "many times slower than float32 there)",
+    )
+    run.add_argument(
         "--dry-run",
         action="store_true",
         help="list the runs (done/pending/running) with an ETA from measured epoch times",
@@ -96,6 +102,7 @@ def _run(args) -> int:
         slurm=slurm,
         log=_echo,
         progress=True,
+        allow_emulated_bf16=args.allow_emulated_bf16,
     )
     for status in ("failed", ex.RUNNING_ELSEWHERE):
         ids = [k for k, v in statuses.items() if v == status]

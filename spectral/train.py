@@ -9,7 +9,8 @@ uninterrupted one.
 
 The fast path (:class:`TrainConfig` ``amp``, ``channels_last``, ``torch_compile``) is
 the same on the CPU and on CUDA: bfloat16 autocast (CPU: AMX/AVX-512 bf16 kernels
-through oneDNN), channels-last model and batches, and optionally ``torch.compile``. The
+through oneDNN; :func:`native_bf16` says whether the device has them, and ``fit`` warns
+when it does not), channels-last model and batches, and optionally ``torch.compile``. The
 spectral layers follow the package's autocast policy (:mod:`spectral._validate`): they
 compute their FFTs in float32 and return the dtype they were given.
 
@@ -37,7 +38,7 @@ from torch import nn
 from spectral._io import atomic_write
 from spectral._selection import best_epoch_index
 
-__all__ = ["Callback", "TrainConfig", "evaluate", "fit", "seed_everything"]
+__all__ = ["Callback", "TrainConfig", "evaluate", "fit", "native_bf16", "seed_everything"]
 
 #: ``callback(epoch, model, metrics) -> dict | None``: called after each epoch's
 #: evaluation, before the checkpoint; a returned dict is merged into that epoch's metrics
@@ -215,6 +216,23 @@ def _scheduler(optimizer, config: TrainConfig):
             optimizer, config.step_size, gamma=config.lr_decay
         )
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+
+
+def native_bf16(device="cpu") -> bool:
+    """Whether ``device`` runs bfloat16 autocast in hardware (the fast path's premise).
+
+    CPU: oneDNN's bf16 kernels, which need AVX-512-BF16 or AMX (Intel Cooper Lake,
+    Sapphire Rapids and later; AMD Zen 4 and later). Without them autocast still computes
+    in bfloat16, but convolutions and matrix products fall back to reference kernels,
+    many times slower than float32 (``benchmarks/engine.py`` prints the ratio). CUDA:
+    ``torch.cuda.is_bf16_supported()``.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return True  # other backends: autocast decides
 
 
 def _autocast(device: torch.device, amp: str | None):
@@ -505,6 +523,10 @@ def fit(
     _check_loaders(train_loader, test_loader)
     device = torch.device(device)
     _autocast(device, config.amp)  # fails early for fp16 on the CPU
+    if config.amp == "bf16" and not native_bf16(device):
+        log(f"warning: amp='bf16' on a {device.type} without native bfloat16 (see "
+            "spectral.train.native_bf16): expect many times float32's time; amp=None trains "
+            "in float32")
     model.to(device)
     if config.channels_last:
         model.to(memory_format=torch.channels_last)

@@ -533,6 +533,69 @@ def test_describe_lists_states_count_and_eta(project):
     assert eta == "ETA: 14s (9 pending epochs × 3.0 s/epoch measured over 2 epochs ÷ 2 slot(s))"
 
 
+# --- bf16 runs on a CPU without native bfloat16 -------------------------------------------------
+
+
+def _with_amp(runs, amps):
+    pairs = zip(runs, amps, strict=True)
+    return [ex.Run(r.experiment, r.run_id, {**r.params, "amp": a}) for r, a in pairs]
+
+
+@pytest.mark.parametrize(
+    ("native", "devices", "amps", "refused"),
+    [
+        (False, ["cpu"], ["bf16", None], True),
+        (False, ["cuda:0", "cpu"], ["bf16", "bf16"], True),
+        (False, ["cuda:0"], ["bf16", "bf16"], False),  # GPU slots only: the GPU decides
+        (False, ["cpu", "cpu"], [None, "fp16"], False),
+        (True, ["cpu"], ["bf16", "bf16"], False),
+    ],
+)
+def test_bf16_runs_are_refused_for_cpu_slots_without_native_bf16(
+    project, monkeypatch, native, devices, amps, refused
+):
+    from spectral import train
+    from spectral.experiments import slots
+
+    monkeypatch.setattr(train, "native_bf16", lambda device="cpu": native)
+    runs = _with_amp(ex.expand("tiny", "smoke"), amps)
+    if not refused:
+        slots.check_bf16(runs, devices)
+        return
+    expected = f"{amps.count('bf16')} of the 2 runs to do use amp='bf16'"
+    with pytest.raises(ex.ExperimentError, match=expected) as error:
+        slots.check_bf16(runs, devices)
+    for fix in ("--devices cuda:0", "-p amp=null", "--allow-emulated-bf16"):
+        assert fix in str(error.value)
+
+
+def test_the_runner_refuses_emulated_bf16_before_running_and_the_dry_run_warns(
+    project, monkeypatch
+):
+    from spectral import train
+
+    monkeypatch.setattr(train, "native_bf16", lambda device="cpu": False)
+    results, cache = project / "results", project / "cache"
+    runs = _with_amp(ex.expand("tiny", "smoke"), ["bf16", "bf16"])
+    with pytest.raises(ex.ExperimentError, match="no native bfloat16"):
+        ex.run_experiment(runs, devices=["cpu"], results=results, cache=cache, log=print)
+    assert not list(results.glob("tiny/*.json")) and not (cache / "runs").exists()
+    lines = ex.describe(runs, devices=["cpu"], results=results, cache=cache)
+    assert lines[-1].startswith("warning: 2 of the 2 runs to do use amp='bf16'")
+    monkeypatch.setattr(train, "native_bf16", lambda device="cpu": True)
+    assert ex.describe(runs, devices=["cpu"], results=results, cache=cache)[-1].startswith("ETA")
+
+
+def test_the_cli_flag_lets_emulated_bf16_runs_through(project, monkeypatch):
+    from spectral import __main__ as cli
+
+    seen = {}
+    monkeypatch.setattr(ex, "run_experiment", lambda runs, **kw: seen.update(kw) or {})
+    assert cli.main(["run", "tiny", "--allow-emulated-bf16"]) == 0
+    assert seen["allow_emulated_bf16"] is True
+    assert cli.main(["run", "tiny"]) == 0 and seen["allow_emulated_bf16"] is False
+
+
 @pytest.mark.skipif(
     not (Path(os.environ.get("SPECTRAL_DATA") or "/nonexistent") / "cifar10-jpeg.tar.gz").is_file(),
     reason="the baseline smoke run trains on CIFAR-10: cifar10-jpeg.tar.gz not in $SPECTRAL_DATA",

@@ -361,6 +361,28 @@ def test_the_fast_path_trains_close_to_float32(fast):
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=tolerance)
 
 
+def test_bf16_on_a_device_without_native_bf16_warns_once(monkeypatch):
+    import spectral.train
+
+    monkeypatch.setattr(spectral.train, "native_bf16", lambda device="cpu": False)
+    train, test = toy_problem()
+    lines = []
+    fit(toy_model(), train, test, TrainConfig(epochs=1, amp="bf16"), progress=False,
+        log=lines.append)
+    warnings = [line for line in lines if "without native bfloat16" in line]
+    assert len(warnings) == 1 and "amp=None" in warnings[0]
+    lines.clear()
+    fit(toy_model(), train, test, TrainConfig(epochs=1), progress=False, log=lines.append)
+    assert not any("bfloat16" in line for line in lines)
+
+
+def test_native_bf16_answers_per_device_type():
+    from spectral.train import native_bf16
+
+    assert native_bf16("cpu") == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    assert native_bf16(torch.device("meta")) is True
+
+
 def test_a_failing_compile_falls_back_to_eager_with_one_line(monkeypatch):
     def broken(model, **kwargs):
         def call(x):

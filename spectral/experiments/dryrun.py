@@ -11,6 +11,7 @@ from pathlib import Path
 
 from spectral.experiments import paths, slots
 from spectral.experiments.claims import is_running
+from spectral.experiments.errors import ExperimentError
 from spectral.experiments.grid import Run
 from spectral.experiments.messages import count
 from spectral.experiments.parameters import notebook_parameters
@@ -63,7 +64,9 @@ def describe(
     """The dry run: one line per run (id, done/pending/running, parameters), the count, an ETA.
 
     The ETA is the mean measured ``epoch_time_s`` of the existing results of the same
-    experiment and profile, times the pending runs' epochs, divided by the slots.
+    experiment and profile, times the pending runs' epochs, divided by the slots. A last
+    ``warning:`` line says when the run would refuse bf16 runs on this CPU
+    (:func:`~spectral.experiments.slots.check_bf16`).
     """
     results, cache = paths.results_folder(results), paths.cache_folder(cache)
     runs, devices = list(runs), slots.devices(devices)
@@ -80,4 +83,8 @@ def describe(
         lines.append(f"{run.run_id}  {state}  {json.dumps(run.params)}")
     lines.append(f"{count(len(runs))}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     lines.append(_eta(pending, len(devices), results))
+    try:
+        slots.check_bf16(pending, devices)
+    except ExperimentError as error:
+        lines.append(f"warning: {error}")
     return lines

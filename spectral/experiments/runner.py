@@ -47,6 +47,7 @@ def run_experiment(
     slurm: dict | None = None,
     log: Callable[[str], object] = print,
     progress: bool = False,
+    allow_emulated_bf16: bool = False,
 ) -> dict[str, str]:
     """Execute the unfinished ``runs``, one at a time per device slot; return run → status.
 
@@ -72,6 +73,9 @@ def run_experiment(
         ``[run_id]`` when several slots run at once).
     progress : bool
         Show a bar over the grid (runs finished / total) on stderr.
+    allow_emulated_bf16 : bool
+        Run ``amp="bf16"`` runs on CPU slots even where the CPU has no native bfloat16
+        (:func:`spectral.train.native_bf16`); by default the local executors refuse them.
 
     Returns
     -------
@@ -83,7 +87,7 @@ def run_experiment(
     ------
     ExperimentError
         Before running anything: an unknown executor, no SLURM cluster, an unwritable
-        results folder.
+        results folder, ``amp="bf16"`` runs for CPU slots without native bfloat16.
     Interrupted
         On Ctrl-C (local executor): the running kernels are interrupted, their
         checkpoints kept; the message says what finished and what was stopped.
@@ -104,6 +108,8 @@ def run_experiment(
         return done
     for experiment in sorted({r.experiment for r in pending}):
         _check_writable(results / experiment)
+    if executor != "slurm" and not allow_emulated_bf16:  # SLURM jobs run on other hosts
+        slots.check_bf16(pending, devices)
     with tqdm(
         total=len(runs),
         initial=len(done),
