@@ -35,6 +35,7 @@ from torch.utils.benchmark import Timer
 
 from spectral.masks import FrequencyMask, add_masks_
 from spectral.models import resnet20
+from spectral.train import native_bf16
 
 LAYER_SHAPES = [(128, 16, 32, 32), (128, 32, 16, 16), (128, 64, 8, 8)]
 QUICK_LAYER_SHAPES = [(8, 16, 32, 32), (8, 32, 16, 16), (8, 64, 8, 8)]
@@ -113,13 +114,22 @@ def model_step(impl: str | None, batch: int, fast: bool):
     return step
 
 
-def layer_table(shapes, threads: int, rounds: int, min_run_time: float) -> None:
+def fast_paths() -> tuple[bool, ...]:
+    """``(False, True)``: float32 and the bf16 fast path; float32 alone (with a line saying
+    why) on a CPU without native bfloat16, where bf16 runs in slow reference kernels."""
+    if native_bf16("cpu"):
+        return (False, True)
+    print("bf16 fast path not measured: no native bfloat16 here (spectral.train.native_bf16)")
+    return (False,)
+
+
+def layer_table(shapes, paths, threads: int, rounds: int, min_run_time: float) -> None:
     """Print the mask layer's time in both forms, float32 and on the fast path."""
     print("\nFrequencyMask forward+backward (best ms); fft / matrix = speed-up of the matrix form")
     print(f"{'N×C×H×W':<16}{'precision':<14}{'matrix':>9}{'fft':>9}{'fft / matrix':>14}"
           f"{'(median)':>10}")
     for shape in shapes:
-        for fast in (False, True):
+        for fast in paths:
             steps = {impl: layer_step(impl, shape, fast) for impl in ("matrix", "fft")}
             result = compare(steps, threads, rounds, min_run_time)
             (matrix, _, _), (fft, best, median) = result.values()
@@ -157,10 +167,11 @@ def main() -> None:
     print(f"torch {torch.__version__}, CPU, {args.threads} threads, training mode;")
     print(f"{rounds} interleaved rounds; ratios of the fastest rounds, and (median) the median")
     print("over rounds of the within-round ratio")
-    layer_table(shapes, args.threads, rounds, min_run_time)
+    paths = fast_paths()
+    layer_table(shapes, paths, args.threads, rounds, min_run_time)
     if args.no_model:
         return
-    for fast in (False, True):
+    for fast in paths:
         for batch in batches:
             model_table(batch, fast, args.threads, rounds, min_run_time)
     print("\nissue 14: masked / plain was 3.9 on the fast path with the FFT form; target <= 1.5")
