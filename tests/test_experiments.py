@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spectral.experiments as ex
-from spectral.experiments import claims, execute, grid, local, paths
+from spectral.experiments import claims, execute, grid, local, paths, provenance
 from spectral.experiments.slots import cpu_count
 
 TINY = """# %% tags=["parameters"]
@@ -469,7 +469,11 @@ def test_write_result_records_the_device_and_its_name(tmp_path, monkeypatch):
     gpu = json.loads(_write(tmp_path / "g.json", device="cuda:1").read_text())
     assert gpu["device"] == "cuda:1 (Fake GPU cuda:1)"
     cpu = json.loads(_write(tmp_path / "c.json", device="cpu").read_text())
-    assert cpu["device"].startswith("cpu (") and cpu["device"].endswith(" threads)")
+    bf16 = "native bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "no native bf16"
+    assert cpu["device"].startswith("cpu (") and cpu["device"].endswith(f" threads, {bf16})")
+    monkeypatch.setattr(provenance, "_cpu_model", lambda: "Some CPU")
+    cpu = json.loads(_write(tmp_path / "d.json", device="cpu").read_text())
+    assert cpu["device"].startswith("cpu (Some CPU, ")
 
 
 @pytest.mark.parametrize(

@@ -38,9 +38,25 @@ def _versions() -> dict:
     }
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else the platform's processor or
+    machine type."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _device_name(device: str) -> str:
-    """``device`` and what it is: ``cuda:0 (NVIDIA H200)``, ``cpu (x86_64, 2 threads)``."""
+    """``device`` and what it is: ``cuda:0 (NVIDIA H200)``,
+    ``cpu (AMD EPYC, x86_64, 2 threads, no native bf16)``: epoch times depend on all of it."""
     import torch
+
+    from spectral.train import native_bf16
 
     device = str(device)
     if device.startswith("cuda"):
@@ -48,8 +64,11 @@ def _device_name(device: str) -> str:
             return f"{device} (CUDA not available)"
         return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
     if device == "cpu":
-        cpu = platform.processor() or platform.machine()
-        return f"cpu ({cpu}, {torch.get_num_threads()} threads)"
+        bf16 = "native bf16" if native_bf16("cpu") else "no native bf16"
+        return (
+            f"cpu ({_cpu_model()}, {platform.machine()}, {torch.get_num_threads()} threads, "
+            f"{bf16})"
+        )
     return device
 
 
