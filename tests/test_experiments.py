@@ -530,11 +530,14 @@ def test_describe_lists_states_count_and_eta(project):
     ]
     assert lines[4:] == ["4 runs: 1 done, 3 pending, 0 running", "ETA: no measured epoch times yet"]
     times = [{"epoch": 1, "epoch_time_s": 2.0}, {"epoch": 2, "epoch_time_s": 4.0}]
-    _result(results, "smoke-fail=True-s1", metrics=times)
+    _result(results, "smoke-fail=True-s1", metrics=times, device="cpu (Some CPU, 2 threads)")
     _result(results, "other-profile", metrics=[{"epoch_time_s": 100.0}], params={"profile": "x"})
     eta = ex.describe(runs, devices=["cpu", "cpu"], results=results, cache=cache)[-1]
     # 3 pending runs × 3 epochs × 3 s per epoch ÷ 2 slots
-    assert eta == "ETA: 14s (9 pending epochs × 3.0 s/epoch measured over 2 epochs ÷ 2 slot(s))"
+    assert eta == (
+        "ETA: 14s (9 pending epochs × 3.0 s/epoch measured over 2 epochs on "
+        "cpu (Some CPU, 2 threads) ÷ 2 slot(s))"
+    )
 
 
 # --- bf16 runs on a CPU without native bfloat16 -------------------------------------------------

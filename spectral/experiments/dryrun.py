@@ -28,29 +28,36 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def _epoch_times(runs: Sequence[Run], results: Path) -> list[float]:
-    """Measured ``epoch_time_s`` of every result of the runs' experiments and profiles."""
+def _epoch_times(runs: Sequence[Run], results: Path) -> tuple[list[float], set[str]]:
+    """Measured ``epoch_time_s`` of every result of the runs' experiments and profiles, and
+    the devices that measured them."""
     cells = {(r.experiment, r.params.get("profile")) for r in runs}
-    times = []
+    times, devices = [], set()
     for experiment in sorted({e for e, _ in cells}):
         for record in load_results(experiment, results):
-            if (experiment, record["params"].get("profile")) in cells:
-                times += [m.get("epoch_time_s") for m in record["metrics"] if isinstance(m, dict)]
-    return [t for t in times if isinstance(t, int | float) and math.isfinite(t)]
+            if (experiment, record["params"].get("profile")) not in cells:
+                continue
+            mine = [m.get("epoch_time_s") for m in record["metrics"] if isinstance(m, dict)]
+            mine = [t for t in mine if isinstance(t, int | float) and math.isfinite(t)]
+            times += mine
+            if mine and isinstance(record.get("device"), str):
+                devices.add(record["device"])
+    return times, devices
 
 
 def _eta(pending: Sequence[Run], n_slots: int, results: Path) -> str:
     if not pending:
         return "ETA: nothing to run"
-    times = _epoch_times(pending, results)
+    times, measured_on = _epoch_times(pending, results)
     if not times:
         return "ETA: no measured epoch times yet"
     per_epoch = sum(times) / len(times)
     defaults = {e: notebook_parameters(e) for e in {r.experiment for r in pending}}
     epochs = sum(r.params.get("epochs", defaults[r.experiment].get("epochs") or 1) for r in pending)
+    where = f" on {'; '.join(sorted(measured_on))}" if measured_on else ""
     return (
         f"ETA: {_duration(per_epoch * epochs / n_slots)} ({epochs} pending epochs × "
-        f"{per_epoch:.1f} s/epoch measured over {len(times)} epochs ÷ {n_slots} slot(s))"
+        f"{per_epoch:.1f} s/epoch measured over {len(times)} epochs{where} ÷ {n_slots} slot(s))"
     )
 
 
@@ -64,7 +71,8 @@ def describe(
     """The dry run: one line per run (id, done/pending/running, parameters), the count, an ETA.
 
     The ETA is the mean measured ``epoch_time_s`` of the existing results of the same
-    experiment and profile, times the pending runs' epochs, divided by the slots. A last
+    experiment and profile, times the pending runs' epochs, divided by the slots; it names
+    the devices that measured them (another CPU can be several times slower). A last
     ``warning:`` line says when the run would refuse bf16 runs on this CPU
     (:func:`~spectral.experiments.slots.check_bf16`).
     """
