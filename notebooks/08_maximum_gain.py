@@ -60,9 +60,10 @@ from spectral.gain import (
     impulse_image,
     maximum_gain,
 )
+from spectral.gain_diagnostics import factor_label
 from spectral.models import lenet_cifar, lenet_mnist
 from spectral.plotting import TEXT_WIDTH, use_book_style
-from spectral.results import factor_label, wrap
+from spectral.results import wrap
 
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)

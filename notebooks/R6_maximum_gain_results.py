@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, display
 
+from spectral import gain_diagnostics as mg
 from spectral import results as res
 from spectral.experiments import expand, notebook_parameters
 from spectral.plotting import TEXT_WIDTH, use_book_style
@@ -79,13 +80,13 @@ BASE = {"mnist": 0.001, "cifar10": 0.05}  # the paper's base learning rates (§I
 DATA = {"mnist": ("MNIST", 60000), "cifar10": ("CIFAR-10", 50000)}  # name, training images
 TEST_IMAGES = 10000  # in either test set
 PAPER_RULES = {  # §IV-C1, in the paper's words
-    res.RULES[0]: "High variability across all epochs indicates that the learning rate is "
+    mg.RULES[0]: "High variability across all epochs indicates that the learning rate is "
     "set too high.",
-    res.RULES[1]: "Smooth gradual rise across all epochs indicates that the learning rate is "
+    mg.RULES[1]: "Smooth gradual rise across all epochs indicates that the learning rate is "
     "too low or that training for longer would noticeably improve performance.",
-    res.RULES[2]: "A rise followed by a smooth flattening suggests that the model has begun "
+    mg.RULES[2]: "A rise followed by a smooth flattening suggests that the model has begun "
     "to converge.",
-    res.RULES[3]: "Smooth, flat behavior followed by high variability indicates when strong "
+    mg.RULES[3]: "Smooth, flat behavior followed by high variability indicates when strong "
     "overfitting occurs and that it is time to stop training.",
 }
 
@@ -110,9 +111,9 @@ for profile in PROFILES:
         key = f"{name}, seed {seed}"
         sweep_runs[key] = [r for r in runs if r["params"]["seed"] == seed]
         sweep_scale[key] = name
-        sweeps[params["dataset"]][key] = res.gain_curves(sweep_runs[key], BASE[params["dataset"]])
+        sweeps[params["dataset"]][key] = mg.gain_curves(sweep_runs[key], BASE[params["dataset"]])
 mnist, cifar = sweeps["mnist"], sweeps["cifar10"]
-found = {name: res.rule_verdicts(table) for data in sweeps.values()
+found = {name: mg.rule_verdicts(table) for data in sweeps.values()
          for name, table in data.items()}  # sweep → rule → (verdict, evidence)
 verdicts = {name: {rule: v for rule, (v, _) in rules.items()} for name, rules in found.items()}
 
@@ -149,11 +150,11 @@ if full:
         ours=[f"{scale_name(MAIN, ours)}, {len(main_sweeps)} sweeps (seeds) of the six rates, "
               "each rule tested with thresholds fixed in advance (below): "
               + "; ".join(f"{rule.split(' (')[0]} "
-                          f"{res.rule_consistency([verdicts[k][rule] for k in main_sweeps])}"
-                          for rule in res.RULES) + ".",
+                          f"{mg.rule_consistency([verdicts[k][rule] for k in main_sweeps])}"
+                          for rule in mg.RULES) + ".",
               *[f"{scale}: " + "; ".join(
-                  f"{rule.split(' (')[0]} {res.rule_consistency([verdicts[k][rule] for k in ks])}"
-                  for rule in res.RULES) + "." for scale, ks in others.items()],
+                  f"{rule.split(' (')[0]} {mg.rule_consistency([verdicts[k][rule] for k in ks])}"
+                  for rule in mg.RULES) + "." for scale, ks in others.items()],
               f"Final validation error ×1/3 − ×1 over the seeds (the paper: ×1 lower): "
               f"{third.describe(unit=' points')}."],
         scale=res.scale_rows(ours, paper_params, dataset_size=DATA["mnist"][1],
@@ -163,8 +164,8 @@ if full:
         verdict=[
             f"MNIST: {res.scale_verdict(res.below_scale(ours, paper_params, dataset_size=60000))}"
             f" (one run per rate in the paper, {len(main_sweeps)} seeds here).",
-            *[f"{rule}: {res.rule_consistency([verdicts[k][rule] for k in main_sweeps])}."
-              for rule in res.RULES],
+            *[f"{rule}: {mg.rule_consistency([verdicts[k][rule] for k in main_sweeps])}."
+              for rule in mg.RULES],
             "A rule that holds in some seeds and not in others cannot be read off a single "
             "run, as the paper proposes.",
             *[f"{scale}: below the paper's scale (the rules' verdicts there are listed under "
@@ -236,7 +237,7 @@ def plot_paper_layout(
             run = table[np.isclose(table["factor"], f)]
             if run.empty:
                 continue
-            c, name = colour(f), res.factor_label(f)
+            c, name = colour(f), mg.factor_label(f)
             trained = run[run["epoch"] >= 1]
             axes[row, 0].plot(
                 trained["epoch"], trained["max_gain"], "o-", ms=2, color=c, label=name
@@ -276,7 +277,7 @@ if not mnist:
 # %% tags=["hide-input"]
 pd.options.display.float_format = "{:.4g}".format
 for name in mnist:
-    table = res.gain_run_table(sweep_runs[name], BASE["mnist"])
+    table = mg.gain_run_table(sweep_runs[name], BASE["mnist"])
     print(name)
     display(table.set_index("factor").T)
     worst = table["tracker % of epoch"].max()
@@ -295,10 +296,10 @@ for name in mnist:
 # the page's own statements about each sweep, measured the same way.
 
 # %% tags=["hide-input"]
-compare = pd.DataFrame({name: res.mnist_observations(table) for name, table in mnist.items()})
+compare = pd.DataFrame({name: mg.mnist_observations(table) for name, table in mnist.items()})
 compare.index.name = "paper (MNIST, §IV-A)"
 display(compare.astype(object).fillna("no run"))
-findings = pd.DataFrame({name: res.sweep_findings(table) for name, table in mnist.items()})
+findings = pd.DataFrame({name: mg.sweep_findings(table) for name, table in mnist.items()})
 findings.index.name = "measured on each sweep"
 display(findings)
 
@@ -325,7 +326,7 @@ for profile in PROFILES:
     for f in (1 / 3, 4):
         d = res.paired_difference(res.seed_values(runs, "val_error", lr=f * base), reference)
         print(res.wrap(
-            f"{profile} profile, final validation error {res.factor_label(f)} − ×1: "
+            f"{profile} profile, final validation error {mg.factor_label(f)} − ×1: "
             f"{d.describe(unit=' points')}"
         ))
 
@@ -376,7 +377,7 @@ for profile in PROFILES:
 pd.options.display.float_format = "{:.3g}".format
 for name, table in mnist.items():
     print(name)
-    display(res.curve_measures(table).T)
+    display(mg.curve_measures(table).T)
 
 
 # %% tags=["hide-input"]
@@ -407,11 +408,11 @@ display(pd.DataFrame({name: verdicts[name] for name in mnist}))
 if mnist:
     FULL, full_table = next(iter(mnist.items()))  # the largest scale's first sweep
     fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 3.4), sharex=True)
-    for f in res.lr_factors(full_table):
-        run = res.run_at(full_table, f)
-        axes[0].plot(run["epoch"], run["max_gain"], "o-", ms=2, label=res.factor_label(f))
+    for f in mg.lr_factors(full_table):
+        run = mg.run_at(full_table, f)
+        axes[0].plot(run["epoch"], run["max_gain"], "o-", ms=2, label=mg.factor_label(f))
         axes[1].plot(run["epoch"], run["max_gain_logit"], "o-", ms=2,
-                     label=res.factor_label(f))
+                     label=mg.factor_label(f))
     axes[0].set(title="softmax, p_i = 1/score (paper)", xlabel="epoch", ylabel="dB")
     axes[1].set(title="logits, p_i = 1/score", xlabel="epoch", ylabel="dB")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=6,
@@ -451,13 +452,13 @@ for name, table in cifar.items():
     milestones = tuple(sweep_runs[name][0]["params"].get("milestones", ()))
     plot_paper_layout(table, f"CIFAR-10, {name}", BASE["cifar10"], milestones=milestones)
     print(name)
-    display(res.schedule_measures(table, milestone=milestones[0] if milestones else None).T)
+    display(mg.schedule_measures(table, milestone=milestones[0] if milestones else None).T)
     display(verdict_table(name))
     collapsed[name] = (
-        [res.factor_label(r["params"]["lr"] / BASE["cifar10"]) for r in sweep_runs[name]
+        [mg.factor_label(r["params"]["lr"] / BASE["cifar10"]) for r in sweep_runs[name]
          if res.at_chance([m["train_loss"] for m in r["metrics"]], 10)],
-        [res.factor_label(f) for f in res.lr_factors(table)
-         if not np.isfinite(res.run_at(table, f)["max_gain"]).any()],
+        [mg.factor_label(f) for f in mg.lr_factors(table)
+         if not np.isfinite(mg.run_at(table, f)["max_gain"]).any()],
     )
     print(res.wrap(f"runs that end at chance level (training loss within 1 % of ln 10): "
                    f"{collapsed[name][0] or 'none'}; runs whose gain is −∞ dB at every "
@@ -470,8 +471,8 @@ for name, table in cifar.items():
 scale_of = pd.Series(sweep_scale)
 summary = pd.DataFrame(
     {
-        scale: {rule: res.rule_consistency([verdicts[k][rule] for k in rows])
-                for rule in res.RULES}
+        scale: {rule: mg.rule_consistency([verdicts[k][rule] for k in rows])
+                for rule in mg.RULES}
         for scale, rows in scale_of.groupby(scale_of, sort=False).groups.items()
     }
 )
