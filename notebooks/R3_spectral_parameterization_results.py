@@ -58,7 +58,7 @@ from matplotlib.ticker import MaxNLocator
 
 from spectral import basis_comparison as bc
 from spectral import results as res
-from spectral.experiments import ExperimentError, expand, notebook_parameters, paths
+from spectral.experiments import FINISHED, ExperimentError, expand, notebook_parameters, paths
 from spectral.plotting import TEXT_WIDTH, use_book_style
 
 use_book_style()
@@ -142,7 +142,7 @@ def planned(profile: str) -> list:
 
 
 def finished(profile: str) -> list:
-    return [r for r in res.records(EXPERIMENT, profile) if r["status"] in ("complete", "diverged")]
+    return res.records(EXPERIMENT, profile, status=FINISHED)
 
 
 pilot_planned, pilot = planned(PILOT), res.records(EXPERIMENT, PILOT)

@@ -55,7 +55,7 @@ import seaborn as sns
 from IPython.display import HTML, display
 
 from spectral import results as res
-from spectral.experiments import expand, notebook_parameters, paths
+from spectral.experiments import FINISHED, expand, notebook_parameters, paths
 from spectral.plotting import TEXT_WIDTH, use_book_style
 
 use_book_style()
@@ -71,10 +71,7 @@ PAPER = {"BN": (0.9404, 0.0008), "2BN34": (0.9390, 0.0026), "SBN34": (0.9443, 0.
 PAPER_SEEDS = 5  # Table I: five runs per model
 PAPER_TIME = 1.16  # Table VI: ResNet-18 + SBN34 trains 16 % longer than the baseline
 SCORE = "test_accuracy_at_best_val"  # §IV-A: the test accuracy of the best validation epoch
-FINISHED = ("complete", "diverged")
-
-finished = {name: [r for r in res.records(EXPERIMENT, name) if r["status"] in FINISHED]
-            for name in CAMPAIGNS}
+finished = {name: res.records(EXPERIMENT, name, status=FINISHED) for name in CAMPAIGNS}
 # This page's campaign: the widest profile with a finished run (the scale the design reached).
 CAMPAIGN = next((name for name in CAMPAIGNS if finished[name]), CAMPAIGNS[-1])
 planned, campaign = expand(EXPERIMENT, CAMPAIGN), finished[CAMPAIGN]
@@ -377,7 +374,7 @@ if not timing.empty:
 # paper's accuracy: too small to test the paper's claim, kept for the ablations.
 
 # %% tags=["hide-input"]
-small = [r for r in res.records(EXPERIMENT, "cpu") if r["status"] in FINISHED]
+small = res.records(EXPERIMENT, "cpu", status=FINISHED)
 if small:
     small_final = res.final_table(small, params=("variant", "seed"), metrics=("test_accuracy",))
     summary = small_final.groupby("variant")["test_accuracy"].agg(["size", "mean", "std"])

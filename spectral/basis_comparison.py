@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from spectral.experiments import FINISHED
 from spectral.results import compaction_verdict, pilot_choice, speedup, speedup_verdict
 
 __all__ = [
@@ -62,8 +63,6 @@ NET_NAMES = {"rippel_deep": "Deep (7)", "rippel_generic": "Generic (6)",
 
 #: ``(comparison, reference)`` pairs of bases: is the first faster than the second?
 COMPARISONS = (("spectral", "spatial"), ("random", "spatial"), ("spectral", "random"))
-#: Records whose curves count: a diverged run's curve ends where it diverged.
-_USABLE = ("complete", "diverged")
 
 
 def cell_name(model: str, kernel_size: int) -> str:
@@ -120,7 +119,7 @@ def speedup_table(
     """
     runs: dict[tuple, Mapping] = {}
     for record in records:
-        if record["status"] not in _USABLE:
+        if record["status"] not in FINISHED:
             continue
         p = record["params"]
         key = (*(p[c] for c in cell), p["seed"], p["param"])
@@ -253,13 +252,13 @@ def full_data_runs(pilot: Sequence[Mapping], campaign: Sequence[Mapping]) -> Ful
         The ``pilot`` and ``campaign`` profiles' records; only complete or diverged ones
         count.
     """
-    usable = [r for r in pilot if r["status"] in _USABLE]
+    usable = [r for r in pilot if r["status"] in FINISHED]
     rates = {}
     for basis in BASES:
         mine = [r for r in usable if r["params"]["param"] == basis]
         if mine:
             rates[basis] = pilot_choice(mine, "lr", prefer="smaller").value
-    done = [r for r in campaign if r["status"] in _USABLE]
+    done = [r for r in campaign if r["status"] in FINISHED]
     if done:
         return FullData(done, False, rates)
     chosen = [r for r in usable if r["params"]["lr"] == rates[r["params"]["param"]]]

@@ -142,7 +142,7 @@ def records(
     experiment: str,
     profile: str | None = None,
     *,
-    status: str | None = None,
+    status: str | Iterable[str] | None = None,
     results=None,
 ) -> list[dict]:
     """The valid result records of ``experiment``, sorted by run id.
@@ -153,16 +153,18 @@ def records(
         The experiment's name (a folder of ``results``).
     profile : str, optional
         Keep only this profile's runs.
-    status : {"complete", "diverged", "failed"}, optional
-        Keep only runs of this status.
+    status : {"complete", "diverged", "failed"} or a collection of them, optional
+        Keep only runs of this status (these statuses); e.g.
+        :data:`spectral.experiments.FINISHED`, the runs whose curves count.
     results : path, optional
         The results folder, default ``data/results``.
     """
+    statuses = None if status is None else {status} if isinstance(status, str) else set(status)
     return [
         r
         for r in load_results(experiment, results)
         if (profile is None or r["params"].get("profile") == profile)
-        and (status is None or r["status"] == status)
+        and (statuses is None or r["status"] in statuses)
     ]
 
 

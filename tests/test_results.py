@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spectral import results as res
+from spectral.experiments import FINISHED
 
 
 def record(profile="cpu", seed=0, status="complete", metrics=None, final=None, **params):
@@ -93,16 +94,20 @@ def test_profiles_and_records_read_the_results_folder(tmp_path):
     for rec in [
         record("cpu", 0),
         record("cpu", 1, status="diverged"),
+        record("cpu", 3, status="failed"),
         record("paper", 0, train_subset=0),
         record("smoke", 0),
     ]:
         write(tmp_path, rec)
     write(tmp_path, record("cpu", 2), text='{"experiment": "to')  # half-written: not valid
     assert res.profiles("toy", results=tmp_path) == ["paper", "cpu"]
-    assert [r["params"]["seed"] for r in res.records("toy", "cpu", results=tmp_path)] == [0, 1]
+    seeds = [r["params"]["seed"] for r in res.records("toy", "cpu", results=tmp_path)]
+    assert seeds == [0, 1, 3]
     complete = res.records("toy", "cpu", status="complete", results=tmp_path)
     assert [r["run_id"] for r in complete] == ["cpu-epochs=3-train_subset=100-s0"]
-    assert len(res.records("toy", results=tmp_path)) == 4
+    finished = res.records("toy", "cpu", status=FINISHED, results=tmp_path)
+    assert [r["params"]["seed"] for r in finished] == [0, 1]
+    assert len(res.records("toy", results=tmp_path)) == 5
 
 
 def test_shared_params_keeps_the_common_values():

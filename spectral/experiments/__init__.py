@@ -56,13 +56,14 @@ from spectral.experiments.errors import ExperimentError, Interrupted
 from spectral.experiments.execute import execute_spec
 from spectral.experiments.grid import Run, expand
 from spectral.experiments.parameters import RESERVED, notebook_parameters, parse_overrides
-from spectral.experiments.records import load_results, result_status, write_result
+from spectral.experiments.records import FINISHED, load_results, result_status, write_result
 from spectral.experiments.reports import report
 from spectral.experiments.runner import run_experiment
 from spectral.experiments.slots import DEFAULT_CPU_DEVICES
 
 __all__ = [
     "DEFAULT_CPU_DEVICES",
+    "FINISHED",
     "PROJECT",
     "RESERVED",
     "RUNNING_ELSEWHERE",
