@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         "many times slower than float32 there)",
     )
     run.add_argument(
+        "--budget",
+        metavar="DURATION",
+        help="e.g. 2h30m: start a run only if its epochs, at the epoch time measured on this "
+        "device, end within the budget (local executor)",
+    )
+    run.add_argument(
         "--dry-run",
         action="store_true",
         help="list the runs (done/pending/running) with an ETA from measured epoch times",
@@ -103,8 +109,9 @@ def _run(args) -> int:
         log=_echo,
         progress=True,
         allow_emulated_bf16=args.allow_emulated_bf16,
+        budget_s=None if args.budget is None else ex.parse_budget(args.budget),
     )
-    for status in ("failed", ex.RUNNING_ELSEWHERE):
+    for status in ("failed", ex.RUNNING_ELSEWHERE, ex.NOT_STARTED):
         ids = [k for k, v in statuses.items() if v == status]
         if ids:
             print(f"{len(ids)} run(s) {status}: {', '.join(ids)}", file=sys.stderr)

@@ -335,7 +335,7 @@ def test_status_is_checked_again_once_the_lock_is_taken(project):
     _result(results, run.run_id)  # finished by another runner after this one looked
     slots = Queue()
     slots.put("cpu")
-    args = (slots, 1, results, cache, local._Children(), print, False)
+    args = (slots, 1, results, cache, local._Children(), print, False, None)
     assert local._local_run(run, *args) == "complete"
 
 
@@ -540,6 +540,65 @@ def test_describe_lists_states_count_and_eta(project):
     )
 
 
+# --- the time budget ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("2h", 7200), ("90m", 5400), ("1h30m", 5400), ("45s", 45), ("1h0m5s", 3605)],
+)
+def test_budgets_parse(text, seconds):
+    assert ex.parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "90", "1.5h", "30m1h", "0m", "two hours"])
+def test_bad_budgets_say_what_a_budget_looks_like(text):
+    with pytest.raises(ex.ExperimentError, match="--budget"):
+        ex.parse_budget(text)
+
+
+def test_a_run_starts_only_if_its_measured_epochs_fit_the_budget(project):
+    from spectral.experiments.budget import Budget
+
+    results = project / "results"
+    run = ex.expand("tiny", "smoke", seeds=[0])[0]  # the profile's 3 epochs
+    now = [0.0]
+    budget = Budget(100.0, results, {"cpu": "cpu (Some CPU)"}, clock=lambda: now[0])
+    admitted, line = budget.admits(run, "cpu")
+    assert admitted and "no epoch time measured on cpu (Some CPU)" in line
+    times = [{"epoch_time_s": 20.0}, {"epoch_time_s": 40.0}]  # 30 s per epoch
+    _result(results, "smoke-fail=False-s1", metrics=times, device="cpu (Some CPU)")
+    _result(results, "elsewhere", metrics=[{"epoch_time_s": 1.0}], device="cpu (Other CPU)")
+    _result(results, "broken", status="failed", metrics=[{"epoch_time_s": 1.0}],
+            device="cpu (Some CPU)")
+    assert budget.admits(run, "cpu") == (True, None)  # 3 × 30 s = 90 s ≤ 100 s
+    now[0] = 20.0
+    admitted, line = budget.admits(run, "cpu")
+    assert not admitted
+    assert line == (f"not started {run.run_id}: expected 1m 30s (3 epochs × 30 s on "
+                    "cpu (Some CPU)), 1m 20s of the budget left")
+
+
+def test_the_runner_starts_only_what_the_budget_can_fit(project):
+    from spectral.experiments.provenance import device_name
+    from spectral.experiments.slots import threads_per_slot
+
+    results, cache = project / "results", project / "cache"
+    name = device_name("cpu", threads_per_slot(["cpu"]))
+    runs = ex.expand("tiny", "smoke", seeds=[0, 1])  # 3 epochs each
+    kwargs = {"devices": ["cpu"], "results": results, "cache": cache, "log": lambda _: None}
+    _result(results, "measured", metrics=[{"epoch_time_s": 3600.0}], device=name)
+    statuses = ex.run_experiment(runs, budget_s=600, **kwargs)  # 3 h expected, 10 min given
+    assert statuses == dict.fromkeys([r.run_id for r in runs], ex.NOT_STARTED)
+    assert not any(r.result_path(results).exists() for r in runs)
+    assert not (cache / "runs").exists()
+    _result(results, "measured", metrics=[{"epoch_time_s": 1.0}], device=name)
+    statuses = ex.run_experiment(runs, budget_s=600, **kwargs)
+    assert statuses == dict.fromkeys([r.run_id for r in runs], "complete")
+    with pytest.raises(ex.ExperimentError, match="local executor only"):
+        ex.run_experiment(runs, executor="slurm", results=results, budget_s=60)
+
+
 # --- bf16 runs on a CPU without native bfloat16 -------------------------------------------------
 
 
@@ -593,7 +652,7 @@ def test_the_runner_refuses_emulated_bf16_before_running_and_the_dry_run_warns(
     assert ex.describe(runs, devices=["cpu"], results=results, cache=cache)[-1].startswith("ETA")
 
 
-def test_the_cli_flag_lets_emulated_bf16_runs_through(project, monkeypatch):
+def test_the_cli_passes_the_bf16_flag_and_the_budget(project, monkeypatch):
     from spectral import __main__ as cli
 
     seen = {}
@@ -601,6 +660,9 @@ def test_the_cli_flag_lets_emulated_bf16_runs_through(project, monkeypatch):
     assert cli.main(["run", "tiny", "--allow-emulated-bf16"]) == 0
     assert seen["allow_emulated_bf16"] is True
     assert cli.main(["run", "tiny"]) == 0 and seen["allow_emulated_bf16"] is False
+    assert seen["budget_s"] is None
+    assert cli.main(["run", "tiny", "--budget", "1h30m"]) == 0 and seen["budget_s"] == 5400
+    assert cli.main(["run", "tiny", "--budget", "soon"]) == 2
 
 
 @pytest.mark.skipif(

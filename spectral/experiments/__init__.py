@@ -50,6 +50,7 @@ subprocesses).
 from __future__ import annotations
 
 from spectral.experiments import paths
+from spectral.experiments.budget import NOT_STARTED, parse_budget
 from spectral.experiments.claims import RUNNING_ELSEWHERE
 from spectral.experiments.dryrun import describe
 from spectral.experiments.errors import ExperimentError, Interrupted
@@ -64,6 +65,7 @@ from spectral.experiments.slots import DEFAULT_CPU_DEVICES
 __all__ = [
     "DEFAULT_CPU_DEVICES",
     "FINISHED",
+    "NOT_STARTED",
     "PROJECT",
     "RESERVED",
     "RUNNING_ELSEWHERE",
@@ -75,6 +77,7 @@ __all__ = [
     "expand",
     "load_results",
     "notebook_parameters",
+    "parse_budget",
     "parse_overrides",
     "report",
     "result_status",

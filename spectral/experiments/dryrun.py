@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from spectral.experiments import paths, slots
+from spectral.experiments.budget import duration
 from spectral.experiments.claims import is_running
 from spectral.experiments.errors import ExperimentError
 from spectral.experiments.grid import Run
@@ -18,14 +19,6 @@ from spectral.experiments.parameters import notebook_parameters
 from spectral.experiments.records import FINISHED, load_results, result_status
 
 __all__ = ["describe"]
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _epoch_times(runs: Sequence[Run], results: Path) -> tuple[list[float], set[str]]:
@@ -56,7 +49,7 @@ def _eta(pending: Sequence[Run], n_slots: int, results: Path) -> str:
     epochs = sum(r.params.get("epochs", defaults[r.experiment].get("epochs") or 1) for r in pending)
     where = f" on {'; '.join(sorted(measured_on))}" if measured_on else ""
     return (
-        f"ETA: {_duration(per_epoch * epochs / n_slots)} ({epochs} pending epochs × "
+        f"ETA: {duration(per_epoch * epochs / n_slots)} ({epochs} pending epochs × "
         f"{per_epoch:.1f} s/epoch measured over {len(times)} epochs{where} ÷ {n_slots} slot(s))"
     )
 

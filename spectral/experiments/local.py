@@ -23,6 +23,7 @@ from concurrent.futures import wait as wait_futures
 from queue import Queue
 
 from spectral.experiments import paths
+from spectral.experiments.budget import NOT_STARTED
 from spectral.experiments.claims import retire_stale_checkpoints, run_claimed
 from spectral.experiments.errors import Interrupted
 from spectral.experiments.execute import record_failure
@@ -111,13 +112,22 @@ def _spawn(run, device, threads, results, cache, children, log, prefix) -> str |
     return result_status(run.result_path(results))
 
 
-def _local_run(run, slots: Queue, threads, results, cache, children, log, prefix) -> str | None:
-    """Take a device slot and the run's lock, retire stale checkpoints, execute."""
+def _local_run(
+    run, slots: Queue, threads, results, cache, children, log, prefix, budget
+) -> str | None:
+    """Take a device slot and the run's lock, retire stale checkpoints, execute (unless
+    the ``budget``, if any, says the run cannot finish in time: :data:`NOT_STARTED`)."""
     device = slots.get()
 
     def start() -> str | None:
         if children.stopping:
             return None
+        if budget is not None:
+            admitted, line = budget.admits(run, device)
+            if line:
+                log(line)
+            if not admitted:
+                return NOT_STARTED
         retire_stale_checkpoints(run, cache, log)
         log(f"start {run.run_id} on {device} ({threads} threads)")
         return _spawn(run, device, threads, results, cache, children, log, prefix)
@@ -148,10 +158,12 @@ def _stop(futures: dict, children: _Children, pool: ThreadPoolExecutor, cache) -
     return f"interrupted: {count(finished)} finished, {', '.join(stopped) or 'none was running'}"
 
 
-def run_local(pending, devices, results, cache, log, bar) -> dict[str, str]:
+def run_local(pending, devices, results, cache, log, bar, budget=None) -> dict[str, str]:
     """Execute ``pending`` in subprocesses, one per device slot at a time; run id → status.
 
-    Each outcome goes to ``log`` and advances the progress ``bar``.
+    Each outcome goes to ``log`` and advances the progress ``bar``. With a
+    :class:`~spectral.experiments.budget.Budget`, a run that cannot finish in it is not
+    started (:data:`~spectral.experiments.budget.NOT_STARTED`).
 
     Raises
     ------
@@ -162,7 +174,8 @@ def run_local(pending, devices, results, cache, log, bar) -> dict[str, str]:
     for device in devices:
         slots.put(device)
     children = _Children()
-    args = (slots, threads_per_slot(devices), results, cache, children, log, len(devices) > 1)
+    threads = threads_per_slot(devices)
+    args = (slots, threads, results, cache, children, log, len(devices) > 1, budget)
     out, futures = {}, {}
     pool = ThreadPoolExecutor(max_workers=len(devices))
     try:

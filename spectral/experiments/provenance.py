@@ -7,7 +7,7 @@ import subprocess
 
 from spectral.experiments import paths
 
-__all__ = ["provenance"]
+__all__ = ["device_name", "provenance"]
 
 
 def _git_sha() -> str | None:
@@ -51,9 +51,12 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _device_name(device: str) -> str:
+def device_name(device: str, threads: int | None = None) -> str:
     """``device`` and what it is: ``cuda:0 (NVIDIA H200)``,
-    ``cpu (AMD EPYC, x86_64, 2 threads, no native bf16)``: epoch times depend on all of it."""
+    ``cpu (AMD EPYC, x86_64, 2 threads, no native bf16)``: epoch times depend on all of it.
+
+    ``threads``: the torch threads a CPU run uses (default: this process's).
+    """
     import torch
 
     from spectral.train import native_bf16
@@ -65,13 +68,11 @@ def _device_name(device: str) -> str:
         return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
     if device == "cpu":
         bf16 = "native bf16" if native_bf16("cpu") else "no native bf16"
-        return (
-            f"cpu ({_cpu_model()}, {platform.machine()}, {torch.get_num_threads()} threads, "
-            f"{bf16})"
-        )
+        threads = threads or torch.get_num_threads()
+        return f"cpu ({_cpu_model()}, {platform.machine()}, {threads} threads, {bf16})"
     return device
 
 
 def provenance(device: str) -> dict:
     """``git_sha`` (``None`` outside a git checkout), ``versions`` and ``device``'s name."""
-    return {"git_sha": _git_sha(), "versions": _versions(), "device": _device_name(device)}
+    return {"git_sha": _git_sha(), "versions": _versions(), "device": device_name(device)}

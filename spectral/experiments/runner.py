@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from spectral.experiments import paths, slots
+from spectral.experiments.budget import Budget
 from spectral.experiments.errors import ExperimentError
 from spectral.experiments.grid import Run
 from spectral.experiments.jobs import run_jobs
 from spectral.experiments.local import run_local
 from spectral.experiments.messages import skip_line
+from spectral.experiments.provenance import device_name
 from spectral.experiments.records import FINISHED, result_status
 
 __all__ = ["run_experiment"]
@@ -48,6 +50,7 @@ def run_experiment(
     log: Callable[[str], object] = print,
     progress: bool = False,
     allow_emulated_bf16: bool = False,
+    budget_s: float | None = None,
 ) -> dict[str, str]:
     """Execute the unfinished ``runs``, one at a time per device slot; return run → status.
 
@@ -76,18 +79,23 @@ def run_experiment(
     allow_emulated_bf16 : bool
         Run ``amp="bf16"`` runs on CPU slots even where the CPU has no native bfloat16
         (:func:`spectral.train.native_bf16`); by default the local executors refuse them.
+    budget_s : float, optional
+        Local executors: start a run only if it is expected to finish within this many
+        seconds from now (:class:`~spectral.experiments.budget.Budget`); the others are
+        ``not started``.
 
     Returns
     -------
     dict
-        Run id → ``complete``, ``diverged``, ``failed`` or ``running elsewhere`` (another
-        runner holds its lock).
+        Run id → ``complete``, ``diverged``, ``failed``, ``running elsewhere`` (another
+        runner holds its lock) or ``not started`` (the budget).
 
     Raises
     ------
     ExperimentError
         Before running anything: an unknown executor, no SLURM cluster, an unwritable
-        results folder, ``amp="bf16"`` runs for CPU slots without native bfloat16.
+        results folder, ``amp="bf16"`` runs for CPU slots without native bfloat16, a
+        budget for the SLURM executor.
     Interrupted
         On Ctrl-C (local executor): the running kernels are interrupted, their
         checkpoints kept; the message says what finished and what was stopped.
@@ -96,6 +104,8 @@ def run_experiment(
 
     if executor not in ("local", "submitit-local", "slurm"):
         raise ExperimentError(f"executor must be local, submitit-local or slurm, got {executor!r}")
+    if budget_s is not None and executor != "local":
+        raise ExperimentError("--budget works with the local executor only")
     results, cache = paths.results_folder(results), paths.cache_folder(cache)
     runs, devices = list(runs), slots.devices(devices)
     statuses = {r.run_id: result_status(r.recorded_path(results)) for r in runs}
@@ -119,5 +129,9 @@ def run_experiment(
         disable=None if progress else True,  # None: only on a terminal
     ) as bar:
         if executor == "local":
-            return done | run_local(pending, devices, results, cache, log, bar)
+            threads = slots.threads_per_slot(devices)
+            budget = None if budget_s is None else Budget(
+                budget_s, results, {d: device_name(d, threads) for d in devices}
+            )
+            return done | run_local(pending, devices, results, cache, log, bar, budget)
         return done | run_jobs(pending, devices, results, cache, executor, slurm or {}, log, bar)
