@@ -20,7 +20,7 @@ from spectral.experiments.grid import Run
 from spectral.experiments.parameters import notebook_parameters
 from spectral.experiments.records import FINISHED, load_results
 
-__all__ = ["NOT_STARTED", "Budget", "duration", "parse_budget"]
+__all__ = ["NOT_STARTED", "Budget", "duration", "epoch_times", "parse_budget", "planned_epochs"]
 
 #: The status of a run the budget did not start.
 NOT_STARTED = "not started"
@@ -57,6 +57,20 @@ def duration(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
+def epoch_times(record: Mapping) -> list[float]:
+    """The finite ``epoch_time_s`` values of a result record's epochs."""
+    times = [m.get("epoch_time_s") for m in record["metrics"] if isinstance(m, dict)]
+    return [t for t in times if isinstance(t, int | float) and math.isfinite(t)]
+
+
+def planned_epochs(run: Run, defaults: Mapping | None = None) -> int:
+    """The epochs ``run`` trains at most: its profile's, else the notebook's default
+    (``defaults``, or read from the notebook), else 1."""
+    if defaults is None:
+        defaults = notebook_parameters(run.experiment)
+    return run.params.get("epochs") or defaults.get("epochs") or 1
+
+
 class Budget:
     """Which runs may still start: :meth:`admits` before each start.
 
@@ -84,13 +98,11 @@ class Budget:
 
     def _epoch_seconds(self, run: Run, name: str) -> float | None:
         times = [
-            m["epoch_time_s"]
+            t
             for r in load_results(run.experiment, self.results)
             if r["status"] in FINISHED and r.get("device") == name
             and r["params"].get("profile") == run.params.get("profile")
-            for m in r["metrics"]
-            if isinstance(m, dict) and isinstance(m.get("epoch_time_s"), int | float)
-            and math.isfinite(m["epoch_time_s"])
+            for t in epoch_times(r)
         ]
         return sum(times) / len(times) if times else None
 
@@ -103,7 +115,7 @@ class Budget:
             if left <= 0:
                 return False, f"not started {run.run_id}: the budget is spent"
             return True, f"{run.run_id}: no epoch time measured on {name} yet; no estimate"
-        epochs = run.params.get("epochs") or notebook_parameters(run.experiment).get("epochs") or 1
+        epochs = planned_epochs(run)
         expected = epochs * per_epoch
         if expected <= left:
             return True, None

@@ -4,13 +4,12 @@ epoch times that earlier results measured."""
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from spectral.experiments import paths, slots
-from spectral.experiments.budget import duration
+from spectral.experiments.budget import duration, epoch_times, planned_epochs
 from spectral.experiments.claims import is_running
 from spectral.experiments.errors import ExperimentError
 from spectral.experiments.grid import Run
@@ -30,8 +29,7 @@ def _epoch_times(runs: Sequence[Run], results: Path) -> tuple[list[float], set[s
         for record in load_results(experiment, results):
             if (experiment, record["params"].get("profile")) not in cells:
                 continue
-            mine = [m.get("epoch_time_s") for m in record["metrics"] if isinstance(m, dict)]
-            mine = [t for t in mine if isinstance(t, int | float) and math.isfinite(t)]
+            mine = epoch_times(record)
             times += mine
             if mine and isinstance(record.get("device"), str):
                 devices.add(record["device"])
@@ -46,7 +44,7 @@ def _eta(pending: Sequence[Run], n_slots: int, results: Path) -> str:
         return "ETA: no measured epoch times yet"
     per_epoch = sum(times) / len(times)
     defaults = {e: notebook_parameters(e) for e in {r.experiment for r in pending}}
-    epochs = sum(r.params.get("epochs", defaults[r.experiment].get("epochs") or 1) for r in pending)
+    epochs = sum(planned_epochs(r, defaults[r.experiment]) for r in pending)
     where = f" on {'; '.join(sorted(measured_on))}" if measured_on else ""
     return (
         f"ETA: {duration(per_epoch * epochs / n_slots)} ({epochs} pending epochs × "
