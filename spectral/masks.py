@@ -539,8 +539,9 @@ class MaskedConv2d(nn.Conv2d):
         ``(H, W)`` of the input maps; fixes the mask's size (the output's).
     per_channel : bool
         One mask per output channel instead of one shared mask.
-    init_mean, init_std, threshold, binarize, random_drop, impl
-        As :class:`FrequencyMask`.
+    **mask_options
+        ``init_mean``, ``init_std``, ``threshold``, ``binarize``, ``random_drop``,
+        ``impl``: as :class:`FrequencyMask` (its defaults when left out).
 
     Shape
     -----
@@ -564,12 +565,7 @@ class MaskedConv2d(nn.Conv2d):
         *,
         input_size: int | tuple[int, int],
         per_channel: bool = False,
-        init_mean: float = 0.8,
-        init_std: float = 0.2,
-        threshold: float = 0.5,
-        binarize: bool = True,
-        random_drop: float = 0.0,
-        impl: Impl = "matrix",
+        **mask_options,
     ) -> None:
         super().__init__(
             in_channels,
@@ -590,21 +586,16 @@ class MaskedConv2d(nn.Conv2d):
             out_h,
             out_w,
             channels=out_channels if per_channel else None,
-            init_mean=init_mean,
-            init_std=init_std,
-            threshold=threshold,
-            binarize=binarize,
-            random_drop=random_drop,
-            impl=impl,
+            **mask_options,
         )
 
     @classmethod
     def from_conv(
-        cls, conv: nn.Conv2d, input_size: int | tuple[int, int], **mask_kwargs
+        cls, conv: nn.Conv2d, input_size: int | tuple[int, int], **mask_options
     ) -> MaskedConv2d:
         """A :class:`MaskedConv2d` with ``conv``'s settings and a copy of its parameters.
 
-        ``mask_kwargs``: ``per_channel``, ``init_mean``, ``init_std``, ``threshold``,
+        ``mask_options``: ``per_channel``, ``init_mean``, ``init_std``, ``threshold``,
         ``binarize``, ``random_drop``, ``impl``.
         """
         if not isinstance(conv, nn.Conv2d):
@@ -620,7 +611,7 @@ class MaskedConv2d(nn.Conv2d):
             bias=conv.bias is not None,
             padding_mode=conv.padding_mode,
             input_size=input_size,
-            **mask_kwargs,
+            **mask_options,
         )
         masked.to(device=conv.weight.device, dtype=conv.weight.dtype)
         with torch.no_grad():
@@ -660,16 +651,7 @@ def _conv_input_sizes(
 
 
 def add_masks_(
-    model: nn.Module,
-    input_size: int | tuple[int, int],
-    *,
-    per_channel: bool = False,
-    init_mean: float = 0.8,
-    init_std: float = 0.2,
-    threshold: float = 0.5,
-    binarize: bool = True,
-    random_drop: float = 0.0,
-    impl: Impl = "matrix",
+    model: nn.Module, input_size: int | tuple[int, int], **mask_options
 ) -> nn.Module:
     """Replace every ``nn.Conv2d`` of ``model`` by a :class:`MaskedConv2d`, in place.
 
@@ -687,8 +669,10 @@ def add_masks_(
         :class:`MaskedConv2d`, are left alone).
     input_size : int or (int, int)
         ``(H, W)`` of the model's input images.
-    per_channel, init_mean, init_std, threshold, binarize, random_drop, impl
-        As :class:`MaskedConv2d` and :class:`FrequencyMask`: e.g. ``init_mean=0.6,
+    **mask_options
+        ``per_channel``, ``init_mean``, ``init_std``, ``threshold``, ``binarize``,
+        ``random_drop``, ``impl``: as :class:`MaskedConv2d` and :class:`FrequencyMask`
+        (their defaults when left out): e.g. ``init_mean=0.6,
         init_std=0.1`` for the paper's fine-tuning, ``binarize=False`` for the continuous
         relaxation, ``random_drop=0.2`` for the random-drop control.
 
@@ -703,15 +687,6 @@ def add_masks_(
         ``model`` holds no ``nn.Conv2d``, or a mask setting is out of range (raised
         before any convolution is replaced).
     """
-    settings = {
-        "per_channel": per_channel,
-        "init_mean": init_mean,
-        "init_std": init_std,
-        "threshold": threshold,
-        "binarize": binarize,
-        "random_drop": random_drop,
-        "impl": impl,
-    }
     size = check_pair("input_size", input_size)
     convs = [(n, m) for n, m in model.named_modules() if type(m) is nn.Conv2d]
     if not convs:
@@ -720,7 +695,7 @@ def add_masks_(
     for name, conv in convs:
         parent_name, _, attr = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
-        setattr(parent, attr, MaskedConv2d.from_conv(conv, sizes[name], **settings))
+        setattr(parent, attr, MaskedConv2d.from_conv(conv, sizes[name], **mask_options))
     return model
 
 

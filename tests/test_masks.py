@@ -388,6 +388,8 @@ def test_add_masks_rejects_bad_settings_before_changing_the_model():
                           ({"impl": "dft"}, "impl must be one of")]:
         with pytest.raises(ValueError, match=match):
             add_masks_(net, (32, 32), **kwargs)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'init_men'"):
+        add_masks_(net, (32, 32), init_men=0.6)  # a misspelt setting is not ignored
     assert not named_masks(net) and type(net.conv1) is nn.Conv2d
     with pytest.raises(TypeError, match="input_size must be an int or a pair"):
         add_masks_(net, "32")
