@@ -61,6 +61,9 @@ class Outcome:
 #: StandardRun's fields that profiles set (the others are the runner's).
 _SHARED = ("dataset", "epochs", "batch_size", "augment", "train_subset", "val_fraction",
            "test_subset", "units", "data_root")
+#: The fields passed to :func:`spectral.data.make_loaders` under their own names.
+_LOADER_OPTIONS = ("batch_size", "augment", "train_subset", "val_fraction", "test_subset",
+                   "units", "device", "seed")
 
 
 def _scalar(value) -> bool:
@@ -162,18 +165,8 @@ class StandardRun:
 
     def loaders(self) -> Loaders:
         """The train / validation / test loaders; prints the split sizes."""
-        loaders = make_loaders(
-            self.dataset,
-            batch_size=self.batch_size,
-            augment=self.augment,
-            train_subset=self.train_subset,
-            val_fraction=self.val_fraction,
-            test_subset=self.test_subset,
-            device=self.device,
-            seed=self.seed,
-            root=self.data_root,
-            units=self.units,
-        )
+        options = {name: getattr(self, name) for name in _LOADER_OPTIONS}
+        loaders = make_loaders(self.dataset, root=self.data_root, **options)
         n_val = 0 if loaders.val is None else len(loaders.val.labels)
         print(f"{self.dataset}: {len(loaders.train.labels)} train, {n_val} validation, "
               f"{len(loaders.test.labels)} test")
