@@ -848,3 +848,14 @@ def test_ablation_gradcheck(parts):
 def test_unknown_parts_is_rejected():
     with pytest.raises(ValueError, match="parts must be one of"):
         SpectralBatchNorm2d(3, parts="shift")
+
+
+def test_contiguous_maps_are_multiplied_in_blocks_of_rows():
+    """The block-diagonal row products (``r > 1``) are among the sizes the tests above run."""
+    from spectral.norm import _block_rows
+
+    blocks = {(h, w): _block_rows(torch.empty(2, 3, h, w)) for h, w in SIZES}
+    assert blocks == {(5, 5): 1, (6, 6): 2, (4, 7): 2, (7, 6): 1, (1, 5): 1, (3, 1): 3}
+    assert _block_rows(torch.empty(2, 3, 8, 4)) == 4 and _block_rows(torch.empty(2, 3, 4, 32)) == 1
+    channels_last = torch.empty(2, 3, 6, 6).contiguous(memory_format=torch.channels_last)
+    assert _block_rows(channels_last) == 1
