@@ -18,7 +18,7 @@ from torch import nn
 
 from spectral._repr import wrapped_options
 from spectral.fft import dft_matrix
-from spectral.norm import SpectralBatchNorm2d
+from spectral.norm import SpectralBatchNorm2d, _row_blocks, _spatial_bases
 
 F64 = torch.float64
 C128 = torch.complex128
@@ -851,11 +851,30 @@ def test_unknown_parts_is_rejected():
 
 
 def test_contiguous_maps_are_multiplied_in_blocks_of_rows():
-    """The block-diagonal row products (``r > 1``) are among the sizes the tests above run."""
-    from spectral.norm import _block_rows
-
-    blocks = {(h, w): _block_rows(torch.empty(2, 3, h, w)) for h, w in SIZES}
-    assert blocks == {(5, 5): 1, (6, 6): 2, (4, 7): 2, (7, 6): 1, (1, 5): 1, (3, 1): 3}
-    assert _block_rows(torch.empty(2, 3, 8, 4)) == 4 and _block_rows(torch.empty(2, 3, 4, 32)) == 1
+    """Block-diagonal row products (``r > 1``) are what the reference tests above run."""
+    blocks = {(h, w): _row_blocks(torch.empty(2, 3, h, w)) for h, w in SIZES}
+    assert blocks == {(5, 5): (2, 2), (6, 6): (4, 2), (4, 7): (8, 2), (7, 6): (2, 2),
+                      (1, 5): (2, 2), (3, 1): (2, 2)}
+    assert _row_blocks(torch.empty(128, 512, 4, 4)) == (8, 4)
+    assert _row_blocks(torch.empty(128, 256, 8, 8)) == (8, 2)
     channels_last = torch.empty(2, 3, 6, 6).contiguous(memory_format=torch.channels_last)
-    assert _block_rows(channels_last) == 1
+    assert _row_blocks(channels_last) == (1, 1)
+    bases = _spatial_bases("half", 8, torch.float64, torch.device("cpu"), (8, 2))
+    assert bases.columns.shape == (64, 16) and bases.parseval.shape == (16, 16)
+
+
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+@pytest.mark.parametrize("shape", [(1, 3, 5, 5), (3, 1, 3, 40), (1, 1, 7, 6)])
+def test_spatial_form_without_row_blocks_matches_the_fft_form(shape, weighting):
+    """An odd number of rows ``B·C·H`` takes the unblocked products: same as ``impl="fft"``."""
+    assert _row_blocks(torch.empty(shape)) == (1, 1)
+    c = shape[1]
+    xs = [batch(shape, seed) for seed in range(2)]
+    grads = [batch(shape, 10 + seed) for seed in range(2)]
+    spatial, fft = (make_sbn(c, impl, weighting=weighting) for impl in IMPLS)
+    for training in (True, False):
+        got = run_steps(spatial, xs, grads, training)
+        want = run_steps(fft, xs, grads, training)
+        for got_step, want_step in zip(got, want, strict=True):
+            for name, a, b in zip(("y", "dx", "dγ", "dβ"), got_step, want_step, strict=True):
+                assert_close(a, b, 1e-11, f"{name} training={training}")
