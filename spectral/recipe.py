@@ -29,6 +29,7 @@ from torch import nn
 
 from spectral._selection import best_epoch_index
 from spectral.data import Loaders, make_loaders
+from spectral.memory import keep_freed_memory
 from spectral.train import TrainConfig, evaluate, fit, seed_everything
 
 __all__ = ["Outcome", "StandardRun", "best_validation"]
@@ -106,7 +107,8 @@ class StandardRun:
         weight_decay, schedule, milestones, step_size, lr_decay, amp, channels_last,
         torch_compile, ...) found in the namespace.
     seed, device, threads, data_root
-        ``threads`` > 0 sets ``torch.set_num_threads``; 0 leaves torch's default.
+        ``threads`` > 0 sets ``torch.set_num_threads``; 0 leaves torch's default. On a
+        CPU ``device`` the run also calls :func:`spectral.memory.keep_freed_memory`.
     experiment, run_id, run_params, result_path, checkpoint_path
         Set by the runner; ``result_path=None`` keeps nothing.
     """
@@ -160,6 +162,8 @@ class StandardRun:
     def __post_init__(self):
         if self.threads:
             torch.set_num_threads(self.threads)
+        if torch.device(self.device).type == "cpu":
+            keep_freed_memory()
         self.config = TrainConfig.from_params({"epochs": self.epochs, **self.config_params})
         seed_everything(self.seed)
 

@@ -29,6 +29,14 @@ def test_from_namespace_takes_shared_and_config_names_and_ignores_the_rest():
     assert run.config == TrainConfig(epochs=3, lr=0.2, schedule="multistep", milestones=(1, 2))
 
 
+@pytest.mark.parametrize("device, calls", [("cpu", 1), ("cuda:0", 0)])
+def test_a_cpu_run_keeps_freed_memory(device, calls, monkeypatch):
+    seen = []
+    monkeypatch.setattr("spectral.recipe.keep_freed_memory", lambda: seen.append(1))
+    StandardRun(device=device)
+    assert len(seen) == calls
+
+
 def test_parameters_lists_every_shared_setting_with_its_default():
     params = StandardRun.parameters()
     assert params["lr"] == 0.1 and params["milestones"] == [] and params["amp"] is None
