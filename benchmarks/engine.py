@@ -41,6 +41,7 @@ from torch import nn
 
 from spectral._io import atomic_write
 from spectral.masks import add_masks_
+from spectral.memory import keep_freed_memory
 from spectral.models import create, norm_variant
 from spectral.parametrize import spectral_parametrize
 
@@ -142,6 +143,7 @@ def time_models(paths: list[str], batch: int, rounds: int, steps: int, models=No
 
 def _worker(threads: int, steps: int, batch: int, queue, go) -> None:
     torch.set_num_threads(threads)
+    keep_freed_memory()
     step = make_step(MODELS["resnet20 BN"], PATHS["bf16 + channels_last"], batch)
     for _ in range(2):
         step()
@@ -205,6 +207,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="data/benchmarks/engine.json")
     args = parser.parse_args()
+    keep_freed_memory()  # as the runner's CPU training processes (spectral.memory)
     batch, rounds, steps = (16, 1, 1) if args.quick else (args.batch, args.rounds, args.steps)
     torch.set_num_threads(args.threads)
     paths = [p for p in PATHS if args.compile or "compile" not in p]

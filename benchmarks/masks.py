@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch.utils.benchmark import Timer
 
 from spectral.masks import FrequencyMask, add_masks_
+from spectral.memory import keep_freed_memory
 from spectral.models import resnet20
 from spectral.train import native_bf16
 
@@ -160,6 +161,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small shapes, short timing runs")
     parser.add_argument("--no-model", action="store_true", help="skip the ResNet-20 step")
     args = parser.parse_args()
+    keep_freed_memory()  # as the runner's CPU training processes (spectral.memory)
     shapes = QUICK_LAYER_SHAPES if args.quick else LAYER_SHAPES
     batches = [8] if args.quick else args.batches
     rounds, min_run_time = (2, 0.02) if args.quick else (args.rounds, 0.5)

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.benchmark import Timer
 
+from spectral.memory import keep_freed_memory
 from spectral.models import MODELS, create
 
 BASELINE = "resnet18"
@@ -54,6 +55,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--quick", action="store_true", help="batch 8, short timing runs")
     args = parser.parse_args()
+    keep_freed_memory()  # as the runner's CPU training processes (spectral.memory)
     batch, min_run_time = (8, 0.05) if args.quick else (args.batch, 0.5)
     print(f"torch {torch.__version__}, {args.threads} threads, batch {batch}, width {args.width}")
     times = {

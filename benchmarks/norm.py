@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.benchmark import Timer
 
+from spectral.memory import keep_freed_memory
 from spectral.models.variants import norm_variant
 from spectral.norm import SpectralBatchNorm2d
 from spectral.train import native_bf16
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
     parser.add_argument("--cpu-time", action="store_true", help="time CPU, not wall clock")
     args = parser.parse_args()
+    keep_freed_memory()  # as the runner's CPU training processes (spectral.memory)
     clock = time.process_time if args.cpu_time else timeit.default_timer
     timing = {"num_threads": args.threads, "timer": clock}
     shapes = QUICK_LAYER_SHAPES if args.quick else LAYER_SHAPES

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.benchmark import Timer
 
+from spectral.memory import keep_freed_memory
 from spectral.models import create
 from spectral.parametrize import is_spectral, spectral_parametrize
 
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
     parser.add_argument("--quick", action="store_true", help="batch 8, short timing runs")
     args = parser.parse_args()
+    keep_freed_memory()  # as the runner's CPU training processes (spectral.memory)
     batches, rounds, block_s = ([8], 3, 0.05) if args.quick else (args.batch, args.rounds, 0.3)
     print(f"torch {torch.__version__}, {args.threads} threads, width {args.width}, {rounds} rounds")
     print(

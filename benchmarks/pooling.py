@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.benchmark import Timer
 
+from spectral.memory import keep_freed_memory
 from spectral.pooling import spectral_pool
 
 # (C, H, W) → h: layers of Rippel's net (5) with γ = 0.85 and a 2× pooling layer.
@@ -129,6 +130,7 @@ def main() -> None:
         "--repeats", type=int, help="interleaved rounds (default 3, 1 with --quick)"
     )
     args = parser.parse_args()
+    keep_freed_memory()  # as the runner's CPU training processes (spectral.memory)
     args.batch = args.batch or (16 if args.quick else 128)
     args.repeats = args.repeats or (1 if args.quick else 3)
     if args.threads:
