@@ -15,13 +15,11 @@ hardware (:func:`spectral.train.native_bf16`). Times are measured, never asserte
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
-import os
 
 import numpy as np
 import torch
-from engine import MODELS, PATHS, make_step, seconds_per_step
+from engine import MODELS, PATHS, make_step, seconds_per_step, step_arguments
 
 from spectral.memory import keep_freed_memory
 from spectral.models import create
@@ -57,11 +55,7 @@ def step_seconds(label: str, path: str, keep: bool, threads: int, batch: int, st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=5, help="timed steps per process")
+    parser = step_arguments(__doc__.splitlines()[0], batch=128, steps=5)
     parser.add_argument("--quick", action="store_true", help="batch 8, one round, one step")
     args = parser.parse_args()
     batch, rounds, steps = (8, 1, 1) if args.quick else (args.batch, args.rounds, args.steps)

@@ -195,12 +195,18 @@ def arrangement(batch: int, steps: int) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=256)
+def step_arguments(description: str, batch: int, steps: int) -> argparse.ArgumentParser:
+    """A parser with the options of a training-step benchmark: batch, threads, rounds, steps."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--batch", type=int, default=batch)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per round")
+    parser.add_argument("--steps", type=int, default=steps, help="timed steps per round")
+    return parser
+
+
+def main() -> None:
+    parser = step_arguments(__doc__.splitlines()[0], batch=256, steps=3)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--no-arrangement", action="store_true")
     parser.add_argument("--models", nargs="+", help="only the models whose label contains one")
