@@ -210,6 +210,22 @@ def test_create_passes_keyword_arguments():
         create("resnet20", depth=32)
 
 
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_factory_rejects_a_misspelt_option_by_name(name):
+    """One check for the shared options: the message names the factory and the options."""
+    message = (rf"{name}\(\) got an unexpected keyword argument 'widht'; every factory "
+               r"takes num_classes, in_channels, width, norm_layer, besides its own")
+    with pytest.raises(TypeError, match=message):
+        create(name, widht=0.5)
+
+
+def test_a_factory_keeps_its_own_keywords_beside_the_shared_options():
+    net = create("rippel_generic", kernel_size=5, width=0.125, num_classes=7)
+    assert net.features[0].kernel_size == (5, 5) and net.classifier[-1].out_features == 7
+    with pytest.raises(TypeError, match="unexpected keyword argument 'kernel_sise'"):
+        create("rippel_deep", kernel_sise=5)
+
+
 @pytest.mark.parametrize("name", ["resnet20", "lenet_cifar"])
 def test_models_take_no_masks_argument(name):
     """Masks are attached after construction (spectral.masks.add_masks_), not built in."""

@@ -8,10 +8,12 @@
 * :func:`rippel_generic`, :func:`rippel_deep`, :func:`rippel_spectral_pool_net`: Rippel
   et al. (2015)'s nets (6), (7) and (5).
 
-Every factory takes keyword arguments ``num_classes``, ``in_channels``, ``width`` and
-``norm_layer``, and returns a freshly initialised ``nn.Module`` mapping ``(N, C, H, W)``
-images to ``(N, num_classes)`` logits. A layer with ``c`` channels (or hidden units) in the
-paper gets ``max(1, round(c * width))``; inputs and logits are never scaled.
+Every factory takes the keyword options ``num_classes``, ``in_channels``, ``width`` and
+``norm_layer`` (:class:`ModelOptions`, checked in one place; a misspelt option raises
+``TypeError``), besides any of its own, and returns a freshly initialised ``nn.Module``
+mapping ``(N, C, H, W)`` images to ``(N, num_classes)`` logits. A layer with ``c``
+channels (or hidden units) in the paper gets ``max(1, round(c * width))``; inputs and
+logits are never scaled.
 
 The ``norm_layer`` hook
 -----------------------
@@ -48,7 +50,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from spectral.models._layers import NormLayer, StagewiseNorm, batch_norm, stagewise
+from spectral.models._layers import ModelOptions, NormLayer, StagewiseNorm, batch_norm, stagewise
 from spectral.models.lenet import lenet_cifar, lenet_mnist
 from spectral.models.resnet import resnet18, resnet20, resnet34, resnet50
 from spectral.models.rippel import rippel_deep, rippel_generic, rippel_spectral_pool_net
@@ -57,6 +59,7 @@ from spectral.models.vgg import vgg16_bn, vgg19_bn
 
 __all__ = [
     "MODELS",
+    "ModelOptions",
     "NormLayer",
     "StagewiseNorm",
     "batch_norm",

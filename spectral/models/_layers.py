@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
 __all__ = [
     "ConvNet",
+    "ModelOptions",
     "NormLayer",
     "StagewiseNorm",
     "batch_norm",
@@ -178,6 +180,60 @@ def check_common(num_classes: int, in_channels: int, width: float) -> None:
     check_positive_int("num_classes", num_classes)
     check_positive_int("in_channels", in_channels)
     check_width(width)
+
+
+class ModelOptions(NamedTuple):
+    """The keyword options every model factory takes, checked, with the factory's defaults.
+
+    A layer with ``c`` channels or hidden units in the paper gets
+    ``max(1, round(c * width))``; ``norm_layer`` builds the normalisation after a
+    convolution (see :mod:`spectral.models`).
+    """
+
+    #: Output logits (default 10).
+    num_classes: int
+    #: Image channels (default 3; 1 for :func:`~spectral.models.lenet_mnist`).
+    in_channels: int
+    #: Channel multiplier (default 1.0, the paper's network).
+    width: float
+    #: ``(num_features, stage) -> nn.Module`` or ``None``; default :func:`batch_norm` for
+    #: the ResNets and VGGs, ``None`` (no normalisation) for the LeNets and Rippel's nets.
+    norm_layer: NormLayer | None
+
+
+def model_options(
+    model: str,
+    options: dict[str, Any],
+    *,
+    stages: Iterable[int],
+    in_channels: int = 3,
+    norm_layer: NormLayer | None = None,
+) -> ModelOptions:
+    """The :class:`ModelOptions` a call of factory ``model`` asked for, checked.
+
+    ``options`` are the call's keywords, over the defaults ``num_classes=10``,
+    ``width=1.0`` and the factory's ``in_channels`` and ``norm_layer``; ``stages`` are
+    the model's stages, the only ones a :func:`stagewise` ``norm_layer`` may name.
+
+    Raises
+    ------
+    TypeError
+        A keyword that is neither one of :class:`ModelOptions`' fields nor the factory's
+        own (the message lists the fields), or an option of the wrong type.
+    ValueError
+        An option out of range (see :func:`check_common`, :func:`check_norm_layer`).
+    """
+    unknown = sorted(set(options) - set(ModelOptions._fields))
+    if unknown:
+        raise TypeError(
+            f"{model}() got an unexpected keyword argument {unknown[0]!r}; every factory "
+            f"takes {', '.join(ModelOptions._fields)}, besides its own (help({model}))"
+        )
+    defaults = ModelOptions(10, in_channels, 1.0, norm_layer)
+    chosen = defaults._replace(**options)
+    check_common(chosen.num_classes, chosen.in_channels, chosen.width)
+    check_norm_layer(chosen.norm_layer, stages, model)
+    return chosen
 
 
 def check_kernel_size(kernel_size: int) -> None:

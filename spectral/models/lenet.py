@@ -24,14 +24,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from spectral.models._layers import (
-    ConvNet,
-    NormLayer,
-    check_common,
-    check_norm_layer,
-    norms,
-    scaled,
-)
+from spectral.models._layers import ConvNet, model_options, norms, scaled
 
 __all__ = ["LeNet", "lenet_cifar", "lenet_mnist"]
 
@@ -54,35 +47,26 @@ def _normal_init_(layer: nn.Conv2d | nn.Linear, std: float) -> None:
     nn.init.zeros_(layer.bias)
 
 
-def lenet_mnist(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 1,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = None,
-) -> LeNet:
+def lenet_mnist(**options) -> LeNet:
     """MatConvNet's MNIST LeNet (3 conv + 1 fc, two max-pools, one ReLU); 431,080 parameters.
 
     Parameters
     ----------
-    num_classes : int
-        Output logits.
-    in_channels : int
-        Image channels (1 for MNIST).
-    width : float
-        Multiplier of the 20, 50, 500 convolution channels.
-    norm_layer : callable or None
-        ``(num_features, stage) -> nn.Module`` right after convolution ``stage`` (1–3), as
-        MatConvNet's ``useBnorm`` option inserts batch norm; default ``None``: none, as in
-        the paper.
+    **options
+        The :class:`~spectral.models.ModelOptions`: ``num_classes`` (default 10),
+        ``in_channels`` (default 1, for MNIST), ``width`` (multiplies the 20, 50, 500
+        convolution channels), ``norm_layer`` (default ``None``: none, as in the paper;
+        stages 1–3, right after each convolution, as MatConvNet's ``useBnorm`` option
+        inserts batch norm).
 
     Returns
     -------
     LeNet
         ``(N, in_channels, 28, 28) -> (N, num_classes)``; other sizes raise ``ValueError``.
     """
-    check_common(num_classes, in_channels, width)
-    check_norm_layer(norm_layer, range(1, 4), "lenet_mnist")
+    num_classes, in_channels, width, norm_layer = model_options(
+        "lenet_mnist", options, stages=range(1, 4), in_channels=1
+    )
     c1, c2, c3 = scaled(20, width), scaled(50, width), scaled(500, width)
     convs = [
         nn.Conv2d(in_channels, c1, kernel_size=5),
@@ -108,26 +92,15 @@ def lenet_mnist(
     return model
 
 
-def lenet_cifar(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = None,
-) -> LeNet:
+def lenet_cifar(**options) -> LeNet:
     """MatConvNet's CIFAR-10 LeNet (4 conv + 1 fc, max and average pools); 145,578 parameters.
 
     Parameters
     ----------
-    num_classes : int
-        Output logits.
-    in_channels : int
-        Image channels.
-    width : float
-        Multiplier of the 32, 32, 64, 64 convolution channels.
-    norm_layer : callable or None
-        ``(num_features, stage) -> nn.Module`` right after convolution ``stage`` (1–4);
-        default ``None``: none, as in the paper.
+    **options
+        The :class:`~spectral.models.ModelOptions`: ``num_classes`` (default 10),
+        ``in_channels`` (default 3), ``width`` (multiplies the 32, 32, 64, 64 convolution
+        channels), ``norm_layer`` (default ``None``: none, as in the paper; stages 1–4).
 
     Returns
     -------
@@ -145,8 +118,9 @@ def lenet_cifar(
     norm) under the same name, so ``lr_multipliers`` still apply, and the masks' latent
     parameters, not listed, get multiplier 1.
     """
-    check_common(num_classes, in_channels, width)
-    check_norm_layer(norm_layer, range(1, 5), "lenet_cifar")
+    num_classes, in_channels, width, norm_layer = model_options(
+        "lenet_cifar", options, stages=range(1, 5)
+    )
     c1, c2, c3, c4 = scaled(32, width), scaled(32, width), scaled(64, width), scaled(64, width)
     convs = [
         nn.Conv2d(in_channels, c1, kernel_size=5, padding=2),

@@ -25,10 +25,9 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1, conv3x3
 from spectral.models._layers import (
     NormLayer,
     batch_norm,
-    check_common,
-    check_norm_layer,
     kaiming_normal_convs_,
     make_norm,
+    model_options,
     scaled,
     stage_norm,
 )
@@ -148,20 +147,18 @@ def _cifar_resnet(
     block: type[BasicBlock] | type[Bottleneck],
     blocks_per_stage: tuple[int, ...],
     stem_channels: int,
-    num_classes: int,
-    in_channels: int,
-    width: float,
-    norm_layer: NormLayer | None,
+    options: dict,
     shortcut: str = "projection",
 ) -> CifarResNet:
-    """A :class:`CifarResNet` from checked factory arguments, planes doubling by stage.
+    """A :class:`CifarResNet` from a factory's keywords, planes doubling by stage.
 
     ``layer{k}`` has ``stem_channels * 2**(k - 1)`` planes, every channel count scaled by
     ``width``; the initialisation is PyTorch's default, the SBN paper's "Kaiming-uniform"
     (see :func:`resnet18`'s Notes).
     """
-    check_common(num_classes, in_channels, width)
-    check_norm_layer(norm_layer, range(len(blocks_per_stage) + 1), name)
+    num_classes, in_channels, width, norm_layer = model_options(
+        name, options, stages=range(len(blocks_per_stage) + 1), norm_layer=batch_norm
+    )
     return CifarResNet(
         block,
         blocks_per_stage,
@@ -174,26 +171,16 @@ def _cifar_resnet(
     )
 
 
-def resnet18(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = batch_norm,
-) -> CifarResNet:
+def resnet18(**options) -> CifarResNet:
     """CIFAR ResNet-18: basic blocks (2, 2, 2, 2); 11,173,962 parameters for 10 classes.
 
     Parameters
     ----------
-    num_classes : int
-        Output logits.
-    in_channels : int
-        Image channels.
-    width : float
-        Channel multiplier (1.0 = the paper's network).
-    norm_layer : callable or None
-        ``(num_features, stage) -> nn.Module`` after every convolution, projection
-        shortcuts included; default batch norm; ``None``: no normalisation.
+    **options
+        The :class:`~spectral.models.ModelOptions`: ``num_classes`` (default 10),
+        ``in_channels`` (default 3), ``width`` (1.0 = the paper's network),
+        ``norm_layer`` (after every convolution, projection shortcuts included; default
+        batch norm; ``None``: no normalisation).
 
     Returns
     -------
@@ -211,58 +198,34 @@ def resnet18(
     calls Kaiming-uniform, matches code that leaves those at PyTorch's default, so we read
     "Kaiming-uniform" as that default rather than He et al.'s ``sqrt(6 / fan_in)`` bound.
     """
-    return _cifar_resnet(
-        "resnet18", BasicBlock, (2, 2, 2, 2), 64, num_classes, in_channels, width, norm_layer
-    )
+    return _cifar_resnet("resnet18", BasicBlock, (2, 2, 2, 2), 64, options)
 
 
-def resnet34(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = batch_norm,
-) -> CifarResNet:
+def resnet34(**options) -> CifarResNet:
     """CIFAR ResNet-34: basic blocks (3, 4, 6, 3); 21,282,122 parameters for 10 classes.
 
-    Parameters, stages and initialisation as :func:`resnet18`.
+    Options, stages and initialisation as :func:`resnet18`.
     """
-    return _cifar_resnet(
-        "resnet34", BasicBlock, (3, 4, 6, 3), 64, num_classes, in_channels, width, norm_layer
-    )
+    return _cifar_resnet("resnet34", BasicBlock, (3, 4, 6, 3), 64, options)
 
 
-def resnet50(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = batch_norm,
-) -> CifarResNet:
+def resnet50(**options) -> CifarResNet:
     """CIFAR ResNet-50: bottleneck blocks (3, 4, 6, 3); 23,520,842 parameters for 10 classes.
 
-    Parameters, stages and initialisation as :func:`resnet18` (a stage outputs 4 × its
+    Options, stages and initialisation as :func:`resnet18` (a stage outputs 4 × its
     planes). torchvision's ``Bottleneck`` strides its 3×3 convolution ("ResNet v1.5"), as
     do the common CIFAR implementations.
     """
-    return _cifar_resnet(
-        "resnet50", Bottleneck, (3, 4, 6, 3), 64, num_classes, in_channels, width, norm_layer
-    )
+    return _cifar_resnet("resnet50", Bottleneck, (3, 4, 6, 3), 64, options)
 
 
-def resnet20(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = batch_norm,
-) -> CifarResNet:
+def resnet20(**options) -> CifarResNet:
     """He et al. (2016) §4.2 CIFAR ResNet-20: 3 × 3 basic blocks, 16/32/64 channels, 0.27 M.
 
     Parameters
     ----------
-    num_classes, in_channels, width, norm_layer
-        As :func:`resnet18`.
+    **options
+        As :func:`resnet18` (``width`` multiplies the 16, 32, 64 channels).
 
     Returns
     -------
@@ -281,16 +244,6 @@ def resnet20(
     turns all 19 convolutions into masked ones (one mask per layer, before its norm),
     sized for 32×32 inputs.
     """
-    model = _cifar_resnet(
-        "resnet20",
-        BasicBlock,
-        (3, 3, 3),
-        16,
-        num_classes,
-        in_channels,
-        width,
-        norm_layer,
-        shortcut="zero_pad",
-    )
+    model = _cifar_resnet("resnet20", BasicBlock, (3, 3, 3), 16, options, shortcut="zero_pad")
     kaiming_normal_convs_(model, mode="fan_out")
     return model

@@ -37,13 +37,11 @@ from torch import nn
 from spectral._validate import check_fraction
 from spectral.models._layers import (
     ConvNet,
-    NormLayer,
-    check_common,
     check_kernel_size,
-    check_norm_layer,
     check_positive_int,
     conv_norm_relu,
     kaiming_normal_convs_,
+    model_options,
     pair,
     scaled,
 )
@@ -63,11 +61,6 @@ MAX_FILTERS = 288
 
 class RippelNet(ConvNet):
     """One of Rippel et al.'s nets: ``features`` then ``classifier`` (see the module doc)."""
-
-
-def _check(num_classes: int, in_channels: int, width: float, kernel_size: int) -> None:
-    check_common(num_classes, in_channels, width)
-    check_kernel_size(kernel_size)
 
 
 def _max_pool() -> nn.MaxPool2d:
@@ -91,29 +84,21 @@ def _he_init(model: RippelNet) -> RippelNet:
 
 
 def rippel_generic(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = None,
-    kernel_size: int = 3,
-    input_size: int | tuple[int, int] = 32,
+    *, kernel_size: int = 3, input_size: int | tuple[int, int] = 32, **options
 ) -> RippelNet:
     """Net (6), "generic": two convolutions and max-pools, fc 1024 and 512.
 
     Parameters
     ----------
-    num_classes, in_channels : int
-        Output logits and image channels.
-    width : float
-        Multiplier of the 96, 192 filters and the 1024, 512 hidden units.
-    norm_layer : callable or None
-        ``(num_features, stage) -> nn.Module`` after each convolution (stages 1, 2);
-        default ``None``: none, as in the paper.
     kernel_size : int
         Odd filter size of the convolutions; the paper's Fig. 5 uses 3 and 5.
     input_size : int or (int, int)
         Image height and width, which fix the first fc layer's inputs.
+    **options
+        The :class:`~spectral.models.ModelOptions`: ``num_classes`` (default 10),
+        ``in_channels`` (default 3), ``width`` (multiplies the 96, 192 filters and the
+        1024, 512 hidden units), ``norm_layer`` (after each convolution, stages 1, 2;
+        default ``None``: none, as in the paper).
 
     Returns
     -------
@@ -121,8 +106,10 @@ def rippel_generic(
         ``(N, in_channels, *input_size) -> (N, num_classes)``; 13,282,634 parameters for
         10 classes, 3×3 filters and 32×32 inputs (the fc 1024 layer holds 95 % of them).
     """
-    _check(num_classes, in_channels, width, kernel_size)
-    check_norm_layer(norm_layer, (1, 2), "rippel_generic")
+    num_classes, in_channels, width, norm_layer = model_options(
+        "rippel_generic", options, stages=(1, 2)
+    )
+    check_kernel_size(kernel_size)
     h, w = pair("input_size", input_size)
     c1, c2 = scaled(96, width), scaled(192, width)
     features = nn.Sequential(
@@ -144,23 +131,18 @@ def rippel_generic(
     return _he_init(RippelNet(features, classifier, input_shape=(in_channels, h, w)))
 
 
-def rippel_deep(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = None,
-    kernel_size: int = 3,
-) -> RippelNet:
+def rippel_deep(*, kernel_size: int = 3, **options) -> RippelNet:
     """Net (7), "deep" (Snoek et al., 2015): six convolutions, two max-pools, 1×1 head, GA.
 
     Parameters
     ----------
-    num_classes, in_channels, width, kernel_size
-        As :func:`rippel_generic` (``width`` scales the 96 and 192 filters).
-    norm_layer : callable or None
-        ``(num_features, stage) -> nn.Module`` after each convolution but the last
-        (stages 1, 1, 2, 2, 2, 3); default ``None``: none, as in the paper.
+    kernel_size : int
+        As :func:`rippel_generic`.
+    **options
+        The :class:`~spectral.models.ModelOptions`: ``width`` scales the 96 and 192
+        filters; ``norm_layer`` comes after each convolution but the last (stages 1, 1,
+        2, 2, 2, 3; default ``None``: none, as in the paper); the others as
+        :func:`rippel_generic`.
 
     Returns
     -------
@@ -168,8 +150,10 @@ def rippel_deep(
         ``(N, in_channels, H, W) -> (N, num_classes)`` for any ``H, W``; 954,730 parameters
         for 10 classes and 3×3 filters.
     """
-    _check(num_classes, in_channels, width, kernel_size)
-    check_norm_layer(norm_layer, (1, 2, 3), "rippel_deep")
+    num_classes, in_channels, width, norm_layer = model_options(
+        "rippel_deep", options, stages=(1, 2, 3)
+    )
+    check_kernel_size(kernel_size)
     c1, c2 = scaled(96, width), scaled(192, width)
     features = nn.Sequential(
         *conv_norm_relu(in_channels, c1, kernel_size, norm_layer, stage=1),
@@ -228,10 +212,6 @@ def pooled_sizes(
 
 def rippel_spectral_pool_net(
     *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = None,
     num_layers: int = 6,
     gamma: float = 0.85,
     alpha: float = 0.30,
@@ -239,18 +219,12 @@ def rippel_spectral_pool_net(
     kernel_size: int = 3,
     input_size: int | tuple[int, int] = 32,
     pool: str = "spectral",
+    **options,
 ) -> RippelNet:
     """Net (5): ``M`` convolution + spectral-pooling pairs with frequency dropout, 1×1 head, GA.
 
     Parameters
     ----------
-    num_classes, in_channels : int
-        Output logits and image channels.
-    width : float
-        Multiplier of the filters ``min(96 + 32m, 288)``.
-    norm_layer : callable or None
-        ``(num_features, stage) -> nn.Module`` after the ``m``-th 3×3 convolution (stage
-        ``m``) and the first 1×1 convolution (stage ``M + 1``); default ``None``: none.
     num_layers : int
         ``M``. The paper searched 1–15 and does not report its choice; the default 6 is
         the student re-implementation's CIFAR-10 value (Jain et al., §5.1.2).
@@ -273,6 +247,11 @@ def rippel_spectral_pool_net(
         resolution far faster than the spectral net.
         ``"max_matched"``: a resolution-matched control, ``nn.AdaptiveMaxPool2d`` to the
         same sizes ``⌊γH_m⌋`` as the spectral pools (no frequency dropout).
+    **options
+        The :class:`~spectral.models.ModelOptions`: ``num_classes`` (default 10),
+        ``in_channels`` (default 3), ``width`` (multiplies the filters
+        ``min(96 + 32m, 288)``), ``norm_layer`` (after the ``m``-th 3×3 convolution,
+        stage ``m``, and the first 1×1 convolution, stage ``M + 1``; default ``None``).
 
     Returns
     -------
@@ -280,9 +259,11 @@ def rippel_spectral_pool_net(
         ``(N, in_channels, *input_size) -> (N, num_classes)``; other sizes raise
         ``ValueError`` (``pool="max"`` accepts any size).
     """
-    _check(num_classes, in_channels, width, kernel_size)
     check_positive_int("num_layers", num_layers)
-    check_norm_layer(norm_layer, range(1, num_layers + 2), "rippel_spectral_pool_net")
+    num_classes, in_channels, width, norm_layer = model_options(
+        "rippel_spectral_pool_net", options, stages=range(1, num_layers + 2)
+    )
+    check_kernel_size(kernel_size)
     if pool not in ("spectral", "max", "max_matched"):
         raise ValueError(
             f"pool must be 'spectral' (the paper), 'max' or 'max_matched' (controls), got {pool!r}"

@@ -25,10 +25,9 @@ from spectral.models._layers import (
     ConvNet,
     NormLayer,
     batch_norm,
-    check_common,
-    check_norm_layer,
     conv_norm_relu,
     kaiming_normal_convs_,
+    model_options,
     scaled,
 )
 
@@ -64,17 +63,10 @@ def _features(
     return nn.Sequential(*layers), channels
 
 
-def _vgg(
-    name: str,
-    config: str,
-    num_classes: int,
-    in_channels: int,
-    width: float,
-    norm_layer: NormLayer | None,
-    dropout: float,
-) -> VGG:
-    check_common(num_classes, in_channels, width)
-    check_norm_layer(norm_layer, range(1, 6), name)
+def _vgg(name: str, config: str, dropout: float, options: dict) -> VGG:
+    num_classes, in_channels, width, norm_layer = model_options(
+        name, options, stages=range(1, 6), norm_layer=batch_norm
+    )
     if not 0 <= check_number("dropout", dropout) < 1:
         raise ValueError(f"dropout must be a probability in [0, 1), got {dropout}")
     features, channels = _features(_CONFIGS[config], in_channels, width, norm_layer)
@@ -94,27 +86,18 @@ def _vgg(
     return model
 
 
-def vgg16_bn(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = batch_norm,
-    dropout: float = 0.5,
-) -> VGG:
+def vgg16_bn(*, dropout: float = 0.5, **options) -> VGG:
     """VGG-16-BN for CIFAR (configuration D); 15,253,578 parameters for 10 classes.
 
     Parameters
     ----------
-    num_classes, in_channels : int
-        Output logits and image channels.
-    width : float
-        Multiplier of every convolution's channels and of the 512 hidden units.
-    norm_layer : callable or None
-        ``(num_features, stage) -> nn.Module`` after every convolution (stages 1–5, the
-        convolution blocks); default batch norm; ``None``: plain VGG-16.
     dropout : float
         Dropout probability before the two hidden linear layers (0.5 in the paper).
+    **options
+        The :class:`~spectral.models.ModelOptions`: ``num_classes`` (default 10),
+        ``in_channels`` (default 3), ``width`` (multiplies every convolution's channels
+        and the 512 hidden units), ``norm_layer`` (after every convolution, stages 1–5,
+        the convolution blocks; default batch norm; ``None``: plain VGG-16).
 
     Returns
     -------
@@ -127,19 +110,12 @@ def vgg16_bn(
     parameters for the same CIFAR VGG-16; torchvision's ImageNet classifier (4096 units)
     would make it 33.6 M.
     """
-    return _vgg("vgg16_bn", "D", num_classes, in_channels, width, norm_layer, dropout)
+    return _vgg("vgg16_bn", "D", dropout, options)
 
 
-def vgg19_bn(
-    *,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    width: float = 1.0,
-    norm_layer: NormLayer | None = batch_norm,
-    dropout: float = 0.5,
-) -> VGG:
+def vgg19_bn(*, dropout: float = 0.5, **options) -> VGG:
     """VGG-19-BN for CIFAR (configuration E); 20,565,834 parameters for 10 classes.
 
     Parameters, stages and return value as :func:`vgg16_bn`.
     """
-    return _vgg("vgg19_bn", "E", num_classes, in_channels, width, norm_layer, dropout)
+    return _vgg("vgg19_bn", "E", dropout, options)
